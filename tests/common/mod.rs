@@ -1,0 +1,140 @@
+//! Shared helpers for the integration tests: build the library once, compile C
+//! programs against it, run child processes with a time bound, and find tools.
+//!
+//! Every test file does `mod common;` and uses what it needs.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+/// The repository's root folder.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `target/release`, where `liboxsock.so` and `liboxsock.a` are, built on first use.
+pub fn lib_dir() -> PathBuf {
+    static BUILD: Once = Once::new();
+    BUILD.call_once(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--release", "--lib"])
+            .current_dir(root())
+            .status()
+            .expect("run cargo build --release");
+        assert!(status.success(), "cargo build --release failed");
+    });
+    root().join("target/release")
+}
+
+/// A fresh, empty scratch folder for one test (removed at the start of the next run).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = root().join("target/test-scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch folder");
+    dir
+}
+
+/// Compiles C sources into `out` with gcc, strict warnings, linked to liboxsock.so
+/// (with an rpath, so the program runs without LD_LIBRARY_PATH). Panics with gcc's
+/// output when compilation fails.
+pub fn compile_c(sources: &[&Path], out: &Path, extra: &[&str]) {
+    let lib = lib_dir();
+    let mut cmd = Command::new("gcc");
+    cmd.args(["-std=c99", "-D_GNU_SOURCE", "-O1", "-g", "-Wall", "-Wextra", "-Werror"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .args(sources)
+        .arg("-o")
+        .arg(out)
+        .arg(format!("-L{}", lib.display()))
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .args(["-loxsock", "-lpthread"])
+        .args(extra);
+    let output = cmd.output().expect("run gcc");
+    assert!(
+        output.status.success(),
+        "gcc failed for {:?}:\n{}",
+        sources,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Runs a command to completion, killing it after `limit`. Returns its output;
+/// panics (naming the command) when it had to be killed.
+pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
+    let desc = format!("{:?}", cmd);
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {desc}: {e}"));
+    wait_bounded(child, limit, &desc)
+}
+
+/// Waits for a child with a time bound, collecting its output; kills it and panics
+/// when the bound passes.
+pub fn wait_bounded(mut child: Child, limit: Duration, desc: &str) -> Output {
+    let start = Instant::now();
+    loop {
+        match child.try_wait().expect("try_wait") {
+            Some(_) => return child.wait_with_output().expect("collect output"),
+            None if start.elapsed() > limit => {
+                let _ = child.kill();
+                let out = child.wait_with_output().expect("collect output");
+                panic!(
+                    "{desc} ran past {limit:?} and was killed\nstdout:\n{}\nstderr:\n{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("find a free port")
+}
+
+/// True when `tool` is on PATH. When it is not, says so loudly on stderr; and when
+/// `OXSOCK_REQUIRE_TOOLS=1` (set by `.ci/run`, which installs every tool) it panics,
+/// so a missing tool never lets a test pass silently in CI.
+pub fn have_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !found {
+        let msg = format!("*** NOT TESTED: `{tool}` is not installed on this machine ***");
+        if std::env::var("OXSOCK_REQUIRE_TOOLS").as_deref() == Ok("1") {
+            panic!("{msg} (OXSOCK_REQUIRE_TOOLS=1)");
+        }
+        eprintln!("{msg}");
+    }
+    found
+}
+
+/// True when running as root (network namespaces, raw sockets).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A `python3` command that imports the in-tree binding and the built library.
+pub fn python() -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.env("PYTHONPATH", root().join("python"))
+        .env("OXSOCK_LIBRARY", lib_dir().join("liboxsock.so"))
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    cmd
+}
