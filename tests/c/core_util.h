@@ -123,7 +123,8 @@ U_ static int contains(const char *hay, const char *needle)
 U_ static long my_tid(void) { return (long)syscall(SYS_gettid); }
 
 /* Waits until thread `tid` of this process sleeps in the kernel (state S or D), up to
- * 5 s, then 50 ms more: a cheap way to know a blocking call has started. */
+ * 5 s, then 50 ms more (400 ms under valgrind, where threads waiting for its lock
+ * sleep too): a cheap way to know a blocking call has started. */
 U_ static int wait_thread_blocked(long tid)
 {
     char path[64], buf[512];
@@ -138,7 +139,7 @@ U_ static int wait_thread_blocked(long tid)
             {
                 char *p = strrchr(buf, ')');
                 if (p != NULL && p[1] == ' ' && (p[2] == 'S' || p[2] == 'D')) {
-                    sleep_ms(50);
+                    sleep_ms(slow_factor() > 1 ? 400 : 50);
                     return 1;
                 }
             }
