@@ -1,0 +1,818 @@
+"""The :class:`Socket` class and the calls that make sockets (contract §4-§8, §10, §11).
+
+Hot-path notes: every library function is bound once to a module global; buffers
+reach the library as addresses (``bytes`` directly, writable buffers through
+``ctypes.c_char.from_buffer``) without a copy; out-parameters are fresh ``ctypes``
+objects per call (a shared one would be overwritten by another thread while the GIL
+is released); status codes are compared as plain ``int``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import warnings
+from ctypes import addressof, c_char, c_int32, c_int64, c_size_t, c_uint64
+from enum import IntEnum
+from typing import Any, Dict, Optional, Tuple, Union
+
+from . import _errors
+from ._errors import Status, error
+from ._lib import ADDR_STRLEN, OxsAddr, lib
+
+__all__ = [
+    "Socket",
+    "Option",
+    "dial",
+    "listen",
+    "socketpair",
+    "UNIX",
+    "INET",
+    "INET6",
+    "STREAM",
+    "DGRAM",
+    "RAW",
+    "SEQPACKET",
+    "SHUT_READ",
+    "SHUT_WRITE",
+    "SHUT_BOTH",
+    "MSG_OOB",
+    "MSG_PEEK",
+    "MSG_DONTWAIT",
+    "MSG_WAITALL",
+]
+
+#: Address domains (``OXS_DOMAIN_*``).
+UNIX = 1
+INET = 2
+INET6 = 3
+#: Socket types (``OXS_TYPE_*``).
+STREAM = 1
+DGRAM = 2
+RAW = 3
+SEQPACKET = 4
+#: ``shutdown`` directions (``OXS_SHUT_*``, Linux's values).
+SHUT_READ = 0
+SHUT_WRITE = 1
+SHUT_BOTH = 2
+#: Message flags (``OXS_MSG_*``, Linux's values).
+MSG_OOB = 0x1
+MSG_PEEK = 0x2
+MSG_DONTWAIT = 0x40
+MSG_WAITALL = 0x100
+
+
+class Option(IntEnum):
+    """Socket options (``OXS_OPT_*``, contract §7) for :meth:`Socket.setopt` and
+    :meth:`Socket.getopt`."""
+
+    REUSEADDR = 1
+    REUSEPORT = 2
+    NODELAY = 3
+    KEEPALIVE = 4
+    KEEPALIVE_IDLE_S = 5
+    KEEPALIVE_INTERVAL_S = 6
+    KEEPALIVE_COUNT = 7
+    LINGER_S = 8
+    RECV_BUFFER = 9
+    SEND_BUFFER = 10
+    READ_TIMEOUT_MS = 11
+    WRITE_TIMEOUT_MS = 12
+    CONNECT_TIMEOUT_MS = 13
+    NONBLOCKING = 14
+    BROADCAST = 15
+    TTL = 16
+    V6ONLY = 17
+    MULTICAST_TTL = 18
+    MULTICAST_LOOP = 19
+    INTERRUPTIBLE = 20
+    ERROR = 21
+    DOMAIN = 22
+    TYPE = 23
+    PEER_UID = 24
+    PEER_PID = 25
+
+
+# Library functions bound once.
+_open = lib.oxs_socket_open
+_bind = lib.oxs_bind
+_listen = lib.oxs_listen
+_accept = lib.oxs_accept
+_connect = lib.oxs_connect
+_close = lib.oxs_close
+_send = lib.oxs_send
+_recv = lib.oxs_recv
+_send_to = lib.oxs_send_to
+_recv_from = lib.oxs_recv_from
+_write_all = lib.oxs_write_all
+_read_exact = lib.oxs_read_exact
+_shutdown = lib.oxs_shutdown
+_socketpair = lib.oxs_socketpair
+_setopt = lib.oxs_setopt
+_getopt = lib.oxs_getopt
+_dial = lib.oxs_dial
+_listen_on = lib.oxs_listen_on
+_fd = lib.oxs_fd
+_from_fd = lib.oxs_from_fd
+_into_fd = lib.oxs_into_fd
+_addr_parse = lib.oxs_addr_parse
+_addr_format = lib.oxs_addr_format
+_local_addr = lib.oxs_local_addr
+_peer_addr = lib.oxs_peer_addr
+_join = lib.oxs_join_multicast
+_leave = lib.oxs_leave_multicast
+
+_INTERRUPTED = int(Status.INTERRUPTED)
+_MESSAGE_TOO_LONG = int(Status.MESSAGE_TOO_LONG)
+_OPT_INTERRUPTIBLE = 20
+_INT32_MIN = -(2**31)
+_INT32_MAX = 2**31 - 1
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+_index = __import__("operator").index
+_from_buffer = c_char.from_buffer
+
+try:  # Run pending Python signal handlers now (raises what a handler raised).
+    _check_signals = ctypes.pythonapi.PyErr_CheckSignals
+    _check_signals.argtypes = []
+    _check_signals.restype = ctypes.c_int
+except (AttributeError, OSError):  # pragma: no cover - not CPython
+
+    def _check_signals() -> int:
+        return 0
+
+
+# ---------------------------------------------------------------------------------
+# Argument conversion (TypeError / ValueError before the library is called)
+
+
+def _text(value: Any, what: str = "address") -> bytes:
+    """An address or endpoint as NUL-terminated UTF-8 for the library."""
+    if type(value) is str:
+        b = value.encode("utf-8", "surrogateescape")
+    elif isinstance(value, (bytes, bytearray)):
+        b = bytes(value)
+    elif isinstance(value, os.PathLike):
+        return _text(os.fspath(value), what)
+    elif isinstance(value, str):
+        b = str(value).encode("utf-8", "surrogateescape")
+    else:
+        raise TypeError(f"{what} must be str, not {type(value).__name__}")
+    if b"\0" in b:
+        raise ValueError(f"{what} contains a NUL byte")
+    return b
+
+
+def _size(n: Any, what: str = "size") -> int:
+    if type(n) is not int:
+        if isinstance(n, bool) or not hasattr(n, "__index__"):
+            raise TypeError(f"{what} must be an integer, not {type(n).__name__}")
+        n = _index(n)
+    if n < 0:
+        raise ValueError(f"negative {what}: {n}")
+    return n
+
+
+def _int32(v: Any, what: str) -> int:
+    if type(v) is not int:
+        if not hasattr(v, "__index__"):
+            raise TypeError(f"{what} must be an integer, not {type(v).__name__}")
+        v = _index(v)
+    if not _INT32_MIN <= v <= _INT32_MAX:
+        raise ValueError(f"{what} out of range: {v}")
+    return v
+
+
+def _wbuf(buffer: Any) -> Tuple[Any, int, int]:
+    """(keep-alive, address, length) of a writable buffer, shared, never copied."""
+    if type(buffer) is bytearray:
+        n = len(buffer)
+    else:
+        try:
+            n = memoryview(buffer).nbytes
+        except TypeError:
+            raise TypeError(
+                f"a writable bytes-like object is required, not {type(buffer).__name__}"
+            ) from None
+    if n == 0:
+        if memoryview(buffer).readonly:
+            raise TypeError("a writable bytes-like object is required")
+        return None, 0, 0
+    try:
+        c = _from_buffer(buffer)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"a writable, contiguous bytes-like object is required ({e})") from None
+    return c, addressof(c), n
+
+
+def _rbuf(data: Any) -> Tuple[Any, Any, int]:
+    """(keep-alive, pointer argument, length) of a buffer to send. ``bytes`` and
+    writable buffers are passed in place; other read-only buffers are copied."""
+    if type(data) is bytes:
+        return data, data, len(data)
+    if isinstance(data, str):
+        raise TypeError("a bytes-like object is required, not 'str'")
+    try:
+        m = memoryview(data)
+    except TypeError:
+        raise TypeError(f"a bytes-like object is required, not {type(data).__name__}") from None
+    n = m.nbytes
+    if n == 0:
+        return None, None, 0
+    if not m.readonly and m.c_contiguous:
+        c = _from_buffer(data)
+        return c, addressof(c), n
+    b = m.tobytes()
+    return b, b, n
+
+
+def _timeout_ms(value: Any, what: str = "timeout") -> int:
+    """Seconds (None = none) to whole milliseconds, rounded up; 0 or negative is an error."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"{what} must be a number of seconds or None") from None
+    if value != value:
+        raise ValueError(f"{what} is NaN")
+    if value <= 0:
+        raise ValueError(f"{what} must be positive or None, not {value}")
+    if value == math.inf:
+        return 0
+    ms = math.ceil(value * 1000)
+    return ms if ms > 0 else 1
+
+
+# ---------------------------------------------------------------------------------
+# Addresses
+
+_fmt_cache: Dict[bytes, str] = {}
+_parse_cache: Dict[str, OxsAddr] = {}
+_CACHE_MAX = 1024
+
+
+def _format(a: OxsAddr) -> str:
+    """The text of an ``oxs_addr`` (cached by its bytes)."""
+    n = a.len
+    key = bytes(a)[:n]
+    s = _fmt_cache.get(key)
+    if s is not None:
+        return s
+    buf = ctypes.create_string_buffer(ADDR_STRLEN)
+    ln = c_size_t()
+    rc = _addr_format(a, buf, ADDR_STRLEN, ln)
+    if rc:
+        raise error(rc)
+    s = buf.raw[: ln.value].decode("utf-8", "surrogateescape")
+    if n and not s.startswith("("):  # "(unnamed)" varies under the same key; skip it
+        if len(_fmt_cache) >= _CACHE_MAX:
+            _fmt_cache.clear()
+        _fmt_cache[key] = s
+    return s
+
+
+def _parse(address: Any) -> OxsAddr:
+    """``oxs_addr_parse`` with a small cache (the result is only read by the library)."""
+    a = _parse_cache.get(address) if type(address) is str else None
+    if a is not None:
+        return a
+    a = OxsAddr()
+    rc = _addr_parse(_text(address), a)
+    if rc:
+        raise error(rc)
+    if type(address) is str:
+        if len(_parse_cache) >= _CACHE_MAX:
+            _parse_cache.clear()
+        _parse_cache[address] = a
+    return a
+
+
+def _make_interruptible(h: int) -> None:
+    rc = _setopt(h, _OPT_INTERRUPTIBLE, 1)
+    if rc:
+        e = error(rc)
+        _close(h)
+        raise e
+
+
+# ---------------------------------------------------------------------------------
+
+
+class Socket:
+    """An oxsock socket handle.
+
+    ``Socket(domain, type, protocol=0)`` opens a new socket (``oxs_socket_open``);
+    :func:`dial`, :func:`listen`, :func:`socketpair`, :meth:`accept` and
+    :meth:`from_fd` return connected or listening ones. Every socket the binding
+    returns has ``Option.INTERRUPTIBLE`` set, so Ctrl-C interrupts a blocked call
+    with ``KeyboardInterrupt``; a signal whose handler returns normally makes the call
+    go on (PEP 475).
+
+    A Socket is a context manager that closes it. Calls on a closed Socket raise
+    :class:`oxsock.Error` with ``Status.BAD_HANDLE``. One Socket may be used by several
+    threads at once; blocking calls release the GIL.
+    """
+
+    __slots__ = ("_h", "__weakref__")
+
+    _h: int
+
+    def __init__(self, domain: int, type: int, protocol: int = 0) -> None:
+        self._h = 0
+        d = _int32(domain, "domain")
+        t = _int32(type, "type")
+        p = _int32(protocol, "protocol")
+        h = c_uint64()
+        rc = _open(d, t, p, h)
+        if rc:
+            raise error(rc)
+        _make_interruptible(h.value)
+        self._h = h.value
+
+    @classmethod
+    def _wrap(cls, h: int) -> "Socket":
+        s = cls.__new__(cls)
+        s._h = h
+        return s
+
+    @classmethod
+    def from_fd(cls, fd: int) -> "Socket":
+        """Adopts the open socket descriptor ``fd`` (``oxs_from_fd``). The Socket owns
+        it from then on (it is not duplicated, unlike ``socket.fromfd``); on failure
+        the caller still owns it, untouched."""
+        fd = _int32(fd, "fd")
+        if fd < 0:
+            raise ValueError(f"negative file descriptor: {fd}")
+        h = c_uint64()
+        rc = _from_fd(fd, h)
+        if rc:
+            raise error(rc)
+        _make_interruptible(h.value)
+        return cls._wrap(h.value)
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    @property
+    def handle(self) -> int:
+        """The library handle (``oxs_socket``), 0 once closed or detached."""
+        return self._h
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` or :meth:`detach` was called."""
+        return self._h == 0
+
+    def close(self) -> None:
+        """Closes the socket (``oxs_close``). A second close does nothing. Calls blocked
+        on it in other threads fail with ``Status.CLOSED``."""
+        h = self._h
+        if h:
+            self._h = 0
+            rc = _close(h)
+            if rc:
+                raise error(rc)
+
+    def detach(self) -> int:
+        """Ends the handle and returns its descriptor, which the caller then owns
+        (``oxs_into_fd``). Raises ``Status.BUSY`` while calls are in flight."""
+        fd = c_int32()
+        rc = _into_fd(self._h, fd)
+        if rc:
+            raise error(rc)
+        self._h = 0
+        return fd.value
+
+    def fileno(self) -> int:
+        """The descriptor (borrowed: do not close it or change its ``O_NONBLOCK``),
+        or -1 once closed."""
+        h = self._h
+        if not h:
+            return -1
+        fd = c_int32()
+        rc = _fd(h, fd)
+        if rc:
+            if rc == -2:
+                return -1
+            raise error(rc)
+        return fd.value
+
+    def __enter__(self) -> "Socket":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        h = getattr(self, "_h", 0)
+        if h:
+            try:
+                warnings.warn(f"unclosed {self!r}", ResourceWarning, source=self, stacklevel=2)
+            except Exception:
+                pass
+            self._h = 0
+            try:
+                _close(h)
+            except Exception:
+                pass
+
+    def __repr__(self) -> str:
+        h = self._h
+        if not h:
+            return "<oxsock.Socket [closed]>"
+        parts = [f"<oxsock.Socket handle={h:#x}"]
+        a = OxsAddr()
+        try:
+            if _local_addr(h, a) == 0:
+                parts.append(f"local={_format(a)}")
+            a = OxsAddr()
+            if _peer_addr(h, a) == 0:
+                parts.append(f"peer={_format(a)}")
+        except Exception:
+            pass
+        return " ".join(parts) + ">"
+
+    # -- the POSIX calls ---------------------------------------------------------------
+
+    def bind(self, address: str) -> None:
+        """Binds to ``address`` (text of contract §4: ``127.0.0.1:80``, ``[::1]:80``,
+        a Unix path, ``@abstract``)."""
+        rc = _bind(self._h, _text(address))
+        if rc:
+            raise error(rc)
+
+    def listen(self, backlog: int = 0) -> None:
+        """Listens; ``backlog`` <= 0 means the system maximum."""
+        rc = _listen(self._h, _int32(backlog, "backlog"))
+        if rc:
+            raise error(rc)
+
+    def connect(self, address: str) -> None:
+        """Connects to ``address``; only ``connect_timeout`` bounds it."""
+        a = _text(address)
+        while True:
+            rc = _connect(self._h, a)
+            if rc == 0:
+                return
+            if rc != _INTERRUPTED:
+                raise error(rc)
+            _check_signals()
+
+    def accept(self) -> Tuple["Socket", str]:
+        """Accepts a connection: ``(Socket, peer address text)``."""
+        h = c_uint64()
+        a = OxsAddr()
+        while True:
+            rc = _accept(self._h, h, a)
+            if rc == 0:
+                return self.__class__._wrap(h.value), _format(a)
+            if rc != _INTERRUPTED:
+                raise error(rc)
+            _check_signals()
+
+    def recv(self, n: int, flags: int = 0) -> bytes:
+        """Receives at most ``n`` bytes. ``b""`` is the end of the stream on a stream
+        socket (an empty datagram on a datagram socket). A datagram longer than ``n``
+        raises ``Status.MESSAGE_TOO_LONG`` (and is consumed)."""
+        if type(n) is not int or n < 0:
+            n = _size(n)
+        if flags:
+            flags = _int32(flags, "flags")
+        buf = bytearray(n)
+        c = _from_buffer(buf) if n else None
+        p = addressof(c) if n else None
+        got = c_size_t()
+        h = self._h
+        while True:
+            rc = _recv(h, p, n, flags, got)
+            if rc == 0:
+                k = got.value
+                if k != n:
+                    del c
+                    del buf[k:]
+                return bytes(buf)
+            if rc != _INTERRUPTED:
+                raise error(rc)
+            _check_signals()
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        """Receives into ``buffer`` (a writable bytes-like object: ``bytearray``,
+        writable ``memoryview`` or a slice of one), in place, at most ``nbytes`` bytes
+        (0: the buffer's length). Returns the count."""
+        if type(buffer) is bytearray:
+            size = len(buffer)
+            c = _from_buffer(buffer) if size else None
+            p = addressof(c) if size else None
+        else:
+            c, p, size = _wbuf(buffer)
+        if nbytes:
+            if type(nbytes) is not int or nbytes < 0:
+                nbytes = _size(nbytes, "nbytes")
+            if nbytes > size:
+                raise ValueError(f"nbytes ({nbytes}) is larger than the buffer ({size})")
+            size = nbytes
+        elif type(nbytes) is not int:
+            _size(nbytes, "nbytes")
+        if flags:
+            flags = _int32(flags, "flags")
+        got = c_size_t()
+        h = self._h
+        while True:
+            rc = _recv(h, p, size, flags, got)
+            if rc == 0:
+                return got.value
+            if rc != _INTERRUPTED:
+                raise error(rc)
+            _check_signals()
+
+    def recv_exact(self, n: int) -> bytes:
+        """Receives exactly ``n`` bytes (``oxs_read_exact``). When the stream ends
+        first it raises ``Status.UNEXPECTED_EOF``, the bytes received in
+        ``partial``."""
+        if type(n) is not int or n < 0:
+            n = _size(n)
+        buf = bytearray(n)
+        if n == 0:
+            return b""
+        c = _from_buffer(buf)
+        base = addressof(c)
+        got = c_size_t()
+        h = self._h
+        done = 0
+        while True:
+            rc = _read_exact(h, base + done, n - done, got)
+            done += got.value
+            if rc == 0:
+                del c
+                return bytes(buf)
+            if rc != _INTERRUPTED:
+                e = error(rc)
+                e.partial = bytes(buf[:done])  # type: ignore[attr-defined]
+                raise e
+            _check_signals()
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        """Sends what it can of ``data`` at once; returns the count."""
+        if type(data) is bytes:
+            p = data
+            n = len(data)
+        else:
+            keep, p, n = _rbuf(data)
+        if flags:
+            flags = _int32(flags, "flags")
+        sent = c_size_t()
+        h = self._h
+        while True:
+            rc = _send(h, p, n, flags, sent)
+            if rc == 0:
+                return sent.value
+            if rc != _INTERRUPTED:
+                raise error(rc)
+            _check_signals()
+
+    def sendall(self, data: Any) -> None:
+        """Sends all of ``data`` (``oxs_write_all``, one library call; the write
+        timeout bounds the whole call). A failure carries the count sent in
+        ``nbytes``."""
+        # `keep` (a local, alive until return) holds the buffer and its export.
+        if type(data) is bytes:
+            keep = p = data
+            n = len(data)
+        else:
+            keep, p, n = _rbuf(data)
+        if n == 0:
+            return
+        sent = c_size_t()
+        h = self._h
+        done = 0
+        while True:
+            rc = _write_all(h, p, n - done, sent)
+            if rc == 0:
+                return
+            done += sent.value
+            if rc != _INTERRUPTED:
+                e = error(rc)
+                e.nbytes = done  # type: ignore[attr-defined]
+                raise e
+            _check_signals()
+            if type(p) is not int:
+                p = ctypes.cast(p, ctypes.c_void_p).value
+            p += sent.value
+
+    def sendto(self, data: Any, address: str) -> int:
+        """Sends a datagram to ``address`` (``127.0.0.1:5000``, ``[::1]:5000``, a Unix
+        path or ``@name``; no host names). Returns the count."""
+        a = _parse(address)
+        if type(data) is bytes:
+            p = data
+            n = len(data)
+        else:
+            keep, p, n = _rbuf(data)
+        sent = c_size_t()
+        h = self._h
+        while True:
+            rc = _send_to(h, p, n, a, sent)
+            if rc == 0:
+                return sent.value
+            if rc != _INTERRUPTED:
+                raise error(rc)
+            _check_signals()
+
+    def recvfrom(self, n: int) -> Tuple[bytes, str]:
+        """Receives a datagram of at most ``n`` bytes: ``(data, sender address)``. A
+        longer datagram raises ``Status.MESSAGE_TOO_LONG`` (and is consumed)."""
+        if type(n) is not int or n < 0:
+            n = _size(n)
+        buf = bytearray(n)
+        c = _from_buffer(buf) if n else None
+        p = addressof(c) if n else None
+        got = c_size_t()
+        a = OxsAddr()
+        h = self._h
+        while True:
+            rc = _recv_from(h, p, n, got, a)
+            if rc == 0:
+                k = got.value
+                if k != n:
+                    del c
+                    del buf[k:]
+                return bytes(buf), _format(a)
+            if rc != _INTERRUPTED:
+                raise error(rc)
+            _check_signals()
+
+    def shutdown(self, how: int) -> None:
+        """Shuts down reading (``SHUT_READ``), writing (``SHUT_WRITE``) or both."""
+        rc = _shutdown(self._h, _int32(how, "how"))
+        if rc:
+            raise error(rc)
+
+    # -- options ---------------------------------------------------------------------
+
+    def setopt(self, option: int, value: int) -> None:
+        """Sets an :class:`Option` (``oxs_setopt``); ``value`` is an integer."""
+        o = _int32(option, "option")
+        if type(value) is not int:
+            if not hasattr(value, "__index__"):
+                raise TypeError(f"option value must be an integer, not {type(value).__name__}")
+            value = _index(value)
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise ValueError(f"option value out of range: {value}")
+        rc = _setopt(self._h, o, value)
+        if rc:
+            raise error(rc)
+
+    def getopt(self, option: int) -> int:
+        """Reads an :class:`Option` (``oxs_getopt``)."""
+        v = c_int64()
+        rc = _getopt(self._h, _int32(option, "option"), v)
+        if rc:
+            raise error(rc)
+        return v.value
+
+    def _get_timeout(self, opt: int) -> Optional[float]:
+        ms = self.getopt(opt)
+        return ms / 1000.0 if ms else None
+
+    def _set_timeout(self, opt: int, value: Optional[float], what: str) -> None:
+        ms = _timeout_ms(value, what)
+        if ms > _INT64_MAX:
+            ms = 0
+        rc = _setopt(self._h, opt, ms)
+        if rc:
+            raise error(rc)
+
+    @property
+    def read_timeout(self) -> Optional[float]:
+        """Seconds that read, recv, recvfrom, recv_exact and accept may wait, or None
+        (no limit). Setting 0 or a negative value raises ``ValueError``; a positive
+        value is rounded up to whole milliseconds. Expiry raises
+        :class:`oxsock.TimedOut` (a ``TimeoutError``) and leaves the socket usable."""
+        return self._get_timeout(Option.READ_TIMEOUT_MS)
+
+    @read_timeout.setter
+    def read_timeout(self, value: Optional[float]) -> None:
+        self._set_timeout(Option.READ_TIMEOUT_MS, value, "read_timeout")
+
+    @property
+    def write_timeout(self) -> Optional[float]:
+        """Seconds that send, sendall and sendto may wait, or None (see
+        :attr:`read_timeout`)."""
+        return self._get_timeout(Option.WRITE_TIMEOUT_MS)
+
+    @write_timeout.setter
+    def write_timeout(self, value: Optional[float]) -> None:
+        self._set_timeout(Option.WRITE_TIMEOUT_MS, value, "write_timeout")
+
+    @property
+    def connect_timeout(self) -> Optional[float]:
+        """Seconds that connect may wait, or None (see :attr:`read_timeout`)."""
+        return self._get_timeout(Option.CONNECT_TIMEOUT_MS)
+
+    @connect_timeout.setter
+    def connect_timeout(self, value: Optional[float]) -> None:
+        self._set_timeout(Option.CONNECT_TIMEOUT_MS, value, "connect_timeout")
+
+    @property
+    def local_addr(self) -> str:
+        """The local address as text (``127.0.0.1:5000``, ``/run/app.sock``,
+        ``(unnamed)``)."""
+        a = OxsAddr()
+        rc = _local_addr(self._h, a)
+        if rc:
+            raise error(rc)
+        return _format(a)
+
+    @property
+    def peer_addr(self) -> str:
+        """The peer's address as text; raises ``Status.NOT_CONNECTED`` without one."""
+        a = OxsAddr()
+        rc = _peer_addr(self._h, a)
+        if rc:
+            raise error(rc)
+        return _format(a)
+
+    def join_multicast(self, group: str, interface: Optional[str] = None) -> None:
+        """Joins a multicast ``group`` on ``interface`` (a name, an index, or an IPv4
+        local address; None: any)."""
+        rc = _join(self._h, _text(group, "group"), None if interface is None else _text(interface, "interface"))
+        if rc:
+            raise error(rc)
+
+    def leave_multicast(self, group: str, interface: Optional[str] = None) -> None:
+        """Leaves a multicast ``group``."""
+        rc = _leave(self._h, _text(group, "group"), None if interface is None else _text(interface, "interface"))
+        if rc:
+            raise error(rc)
+
+
+# ---------------------------------------------------------------------------------
+# One-call constructors
+
+
+def _with_interruptible(endpoint: bytes) -> bytes:
+    """Adds ``interruptible=1`` to an endpoint's query unless the query names it."""
+    base, sep, query = endpoint.partition(b"?")
+    if sep:
+        for pair in query.split(b"&"):
+            if pair.partition(b"=")[0] == b"interruptible":
+                return endpoint
+        return endpoint + (b"&" if query else b"") + b"interruptible=1"
+    return endpoint + b"?interruptible=1"
+
+
+def dial(endpoint: str, timeout: Optional[float] = None) -> Socket:
+    """Connects to ``endpoint`` (``tcp://host:port``, ``udp://…``, ``unix:///path``,
+    ``unix://@name``, ``unixgram://…``, ``unixpacket://…``), trying every resolved
+    address (``oxs_dial``). ``timeout`` bounds the connecting, in seconds (None: no
+    limit; 0 or negative raises ``ValueError``)."""
+    ep = _with_interruptible(_text(endpoint, "endpoint"))
+    ms = _timeout_ms(timeout)
+    if ms > _INT32_MAX:
+        ms = 0
+    h = c_uint64()
+    while True:
+        rc = _dial(ep, ms, h)
+        if rc == 0:
+            return Socket._wrap(h.value)
+        if rc != _INTERRUPTED:
+            raise error(rc)
+        _check_signals()
+
+
+def listen(endpoint: str) -> Socket:
+    """Binds (and for stream types listens) on ``endpoint`` (``tcp://127.0.0.1:0``,
+    ``tcp://*:8080``, ``udp://…``, ``unix:///path``, ``unix://@name`` …;
+    ``oxs_listen_on``)."""
+    h = c_uint64()
+    rc = _listen_on(_text(endpoint, "endpoint"), h)
+    if rc:
+        raise error(rc)
+    _make_interruptible(h.value)
+    return Socket._wrap(h.value)
+
+
+def socketpair(type: int = STREAM) -> Tuple[Socket, Socket]:
+    """A connected pair of Unix sockets (``oxs_socketpair``)."""
+    pair = (c_uint64 * 2)()
+    rc = _socketpair(_int32(type, "type"), pair)
+    if rc:
+        raise error(rc)
+    a, b = pair[0], pair[1]
+    try:
+        _make_interruptible(a)
+    except BaseException:
+        _close(b)
+        raise
+    try:
+        _make_interruptible(b)
+    except BaseException:
+        _close(a)
+        raise
+    return Socket._wrap(a), Socket._wrap(b)
+
+
+del _errors
