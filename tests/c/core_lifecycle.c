@@ -423,10 +423,7 @@ static void address_text(void)
     {
         oxs_addr pa;
         char p[OXS_ADDR_STRLEN];
-        snprintf(want, sizeof want, "[::ffff:%s", txt);
-        *strrchr(want, ':') = '\0';
-        strcat(want, "]");
-        snprintf(want + strlen(want), sizeof want - strlen(want), ":%d", local_port(l));
+        snprintf(want, sizeof want, "[::ffff:127.0.0.1]:%d", local_port(l));
         CHECK_OK("§5 peer_addr", oxs_peer_addr(c, &pa));
         CHECK_STR("§4 the INET address is used in its v4-mapped form", fmt(&pa, p), want);
         CHECK_INT("§5 a v4-mapped address stays INET6", oxs_addr_domain(&pa), OXS_DOMAIN_INET6);
