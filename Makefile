@@ -61,3 +61,14 @@ install: build
 
 uninstall:
 	rm -f $(OXS_INSTALLED)
+
+# ---- bench ------------------------------------------------------------------
+#   make bench [BENCH_ARGS="--quick" | "--runs 3 --only tcp_pingpong,bulk"]
+# runs the benchmark harness (bench/run.py): POSIX C, oxsock C, CPython and the oxsock
+# Python binding on loopback, interleaved, and prints a table of medians and ratios.
+# Not part of `make test` (tests/bench_smoke.rs only checks that --quick runs).
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: build
+	python3 bench/run.py $(BENCH_ARGS)

@@ -1,0 +1,145 @@
+/* Shared plumbing of the C benchmark programs (posix.c, oxs.c, loadgen.c).
+ *
+ * Nothing here is on a measured path except now_ns() (clock_gettime through the vDSO,
+ * read once every CHECK_EVERY iterations), so both contenders pay exactly the same for it.
+ *
+ * Process structure, identical for every contender: the program forks; the child is the
+ * server, creates its socket and writes its port (or "ready") to a pipe; the parent is the
+ * client, reads that line, runs the timed loop, stops the server and prints one line:
+ *     result <value> <unit>
+ * which bench/run.py parses. Both processes inherit the CPU pinning of the program
+ * (run.py starts it under `taskset -c 0`). */
+#ifndef OXS_BENCH_COMMON_H
+#define OXS_BENCH_COMMON_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MSG_SIZE 64
+#define BULK_CHUNK (256 * 1024)
+#define CHECK_EVERY 64 /* iterations between two clock reads */
+
+static inline uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void die(const char *what)
+{
+    fprintf(stderr, "bench: %s: %s\n", what, strerror(errno));
+    exit(2);
+}
+
+static inline void die_msg(const char *what, const char *detail)
+{
+    fprintf(stderr, "bench: %s: %s\n", what, detail);
+    exit(2);
+}
+
+/* Raises the soft descriptor limit to the hard one (20,000 here). */
+static inline void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* The server/client handshake: the child writes one line, the parent reads it. */
+struct handoff {
+    int fds[2];
+};
+
+static inline void handoff_init(struct handoff *h)
+{
+    if (pipe(h->fds) != 0)
+        die("pipe");
+}
+
+static inline void handoff_send(struct handoff *h, const char *line)
+{
+    size_t n = strlen(line);
+    if (write(h->fds[1], line, n) != (ssize_t)n)
+        die("handoff write");
+    close(h->fds[1]);
+    close(h->fds[0]);
+}
+
+static inline void handoff_recv(struct handoff *h, char *buf, size_t cap)
+{
+    close(h->fds[1]);
+    size_t got = 0;
+    for (;;) {
+        ssize_t r = read(h->fds[0], buf + got, cap - 1 - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        if (got == cap - 1)
+            break;
+    }
+    buf[got] = 0;
+    close(h->fds[0]);
+    if (got == 0)
+        die_msg("handoff", "server did not start");
+}
+
+/* Waits for the server child; with kill_it, stops it first. */
+static inline void reap(pid_t pid, int kill_it)
+{
+    if (kill_it)
+        kill(pid, SIGKILL);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (!kill_it && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+        die_msg("server", "exited abnormally");
+}
+
+/* Resident set size of a process in bytes (VmRSS), or -1. pid 0: this process. */
+static inline long rss_bytes(pid_t pid)
+{
+    char path[64];
+    if (pid == 0)
+        snprintf(path, sizeof path, "/proc/self/status");
+    else
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = strtol(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}
+
+static inline double arg_secs(int argc, char **argv, int i)
+{
+    if (argc <= i)
+        return 1.0;
+    double s = atof(argv[i]);
+    if (!(s > 0 && s < 600))
+        die_msg("duration", argv[i]);
+    return s;
+}
+
+#endif

@@ -1,0 +1,415 @@
+#!/usr/bin/env python3
+"""The oxsock benchmark harness (issue 6). Run from the top level with `make bench`.
+
+    python3 bench/run.py [--quick] [--runs N] [--secs S] [--conns N] [--only W,...]
+                         [--json FILE] [--scratch DIR] [--verbose]
+
+Four contenders run every workload, on loopback, interleaved run by run
+(a b c d a b c d ...), so that slow drifts of this shared machine hit them alike:
+  a  POSIX C      bench/posix.c, plain POSIX written carefully
+  b  oxsock C     bench/oxs.c, the same program with the oxsock C API
+  c  CPython      bench/py_bench.py over the standard `socket` module
+  d  oxsock Py    bench/py_bench.py over the oxsock binding (python/oxsock)
+A contender that cannot run yet (no library, no binding) shows "n/a".
+
+Pinning: every process of workloads 1-5 and of the micro-benchmarks (client and server
+alike) runs on CPU 0 (`taskset -c 0`): unpinned, ping-pong figures jump between modes
+2-5x apart with thread placement. Workload 6 puts the measured server on CPU 0 and the
+load generator (bench/loadgen.c, the same for every contender) on CPU 1, so that the
+clients' work does not share the server's CPU.
+
+The table gives medians over the runs and each oxsock variant's ratio to its baseline
+(oxsock C / POSIX C, oxsock Py / CPython). For rows marked "lower is better" a ratio
+below 1 is the good direction. Then each target of issue 6 is checked.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+BUILD = os.path.join(BENCH, "build")
+LIB = os.path.join(ROOT, "target", "release", "liboxsock.so")
+HEADER = os.path.join(ROOT, "include", "oxsock.h")
+
+CONTENDERS = ["posix", "oxs_c", "cpython", "oxs_py"]
+TITLES = {"posix": "POSIX C", "oxs_c": "oxsock C", "cpython": "CPython", "oxs_py": "oxsock Py"}
+
+# (metric, label, unit, higher_is_better)
+ROWS = [
+    ("tcp_pingpong", "1 TCP ping-pong 64 B", "rt/s", True),
+    ("bulk", "2 TCP bulk 256 KiB writes", "GiB/s", True),
+    ("setup", "3 connect+accept+close (dial)", "conn/s", True),
+    ("setup_addr", "3b same, socket_open+connect_addr", "conn/s", True),
+    ("udp", "4 UDP request/response 64 B", "rt/s", True),
+    ("unix_pingpong", "5 Unix stream ping-pong 64 B", "rt/s", True),
+    ("many", "6 N conns, one-thread poll loop", "req/s", True),
+    ("many_cpu", "6 server CPU per request", "ns/req", False),
+    ("many_rss", "6 server RSS, N conns open", "MiB", False),
+    ("mem_rss", "memory per open handle (RSS)", "B/handle", False),
+    ("mem_heap", "memory per open handle (malloc)", "B/handle", False),
+    ("getopt_nodelay", "getopt(NODELAY) per call", "ns/call", False),
+    ("getopt_type", "getopt(TYPE) per call", "ns/call", False),
+    ("recv_eagain", "non-blocking recv, nothing there", "ns/call", False),
+]
+
+# Metrics a contender may lack (no heap count from Python; no schedstat in some kernels).
+OPTIONAL = {"many_cpu", "mem_heap"}
+
+# Workloads as run: name -> the metrics it prints.
+WORKLOADS = {
+    "tcp_pingpong": ["tcp_pingpong"],
+    "bulk": ["bulk"],
+    "setup": ["setup"],
+    "setup_addr": ["setup_addr"],
+    "udp": ["udp"],
+    "unix_pingpong": ["unix_pingpong"],
+    "many": ["many", "many_cpu", "many_rss"],
+    "mem": ["mem_rss", "mem_heap"],
+    "getopt": ["getopt_nodelay", "getopt_type", "recv_eagain"],
+}
+
+
+def log(msg):
+    sys.stderr.write(msg + "\n")
+    sys.stderr.flush()
+
+
+def ncpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def pin(cpu):
+    """The command prefix that pins a process to `cpu` (nothing without taskset)."""
+    if shutil.which("taskset") is None or cpu >= ncpus():
+        return []
+    return ["taskset", "-c", str(cpu)]
+
+
+def build(verbose):
+    """Builds the C programs; returns which contenders can run."""
+    ok = {c: False for c in CONTENDERS}
+    r = subprocess.run(["make", "-C", BENCH, "c"], capture_output=True, text=True)
+    if r.returncode != 0:
+        log(r.stdout + r.stderr)
+        raise SystemExit("bench: building the POSIX programs failed")
+    ok["posix"] = ok["cpython"] = True
+    if os.path.exists(LIB) and os.path.exists(HEADER):
+        r = subprocess.run(["make", "-C", BENCH, "oxs"], capture_output=True, text=True)
+        if r.returncode == 0:
+            ok["oxs_c"] = True
+        else:
+            log("bench: oxs.c does not build against the library yet (oxsock C: n/a):")
+            log(r.stderr.strip()[-3000:])
+    else:
+        log(f"bench: {LIB} or {HEADER} missing (oxsock C: n/a)")
+    pkg = os.path.join(ROOT, "python", "oxsock")
+    if os.path.exists(pkg) and os.path.exists(LIB):
+        r = subprocess.run(
+            [sys.executable, "-c", "import oxsock; oxsock.Poller; oxsock.dial; oxsock.listen"],
+            env=py_env(),
+            capture_output=True,
+            text=True,
+        )
+        if r.returncode == 0:
+            ok["oxs_py"] = True
+        else:
+            log("bench: python/oxsock does not import (oxsock Py: n/a):")
+            log(r.stderr.strip()[-2000:])
+    else:
+        log("bench: python/oxsock or the library is missing (oxsock Py: n/a)")
+    if verbose:
+        log(f"bench: contenders available: {ok}")
+    return ok
+
+
+def py_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.path.join(ROOT, "python")
+    env["OXSOCK_LIBRARY"] = LIB
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def program(contender):
+    if contender == "posix":
+        return [os.path.join(BUILD, "posix")]
+    if contender == "oxs_c":
+        return [os.path.join(BUILD, "oxs")]
+    impl = "cpython" if contender == "cpython" else "oxsock"
+    return [sys.executable, os.path.join(BENCH, "py_bench.py"), impl]
+
+
+def parse(out):
+    vals = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == "metric":
+            vals[parts[1]] = float(parts[2])
+    return vals
+
+
+def run_simple(contender, args, limit):
+    cmd = pin(0) + program(contender) + args
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, env=py_env())
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {r.returncode}: {r.stderr.strip()[-800:]}")
+    return parse(r.stdout)
+
+
+def run_many(contender, conns, secs, limit):
+    """Workload 6: the contender's server on CPU 0, loadgen on CPU 1."""
+    server_cmd = pin(0) + program(contender) + ["many_server", str(conns)]
+    srv = subprocess.Popen(
+        server_cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=py_env()
+    )
+    try:
+        line = srv.stdout.readline().split()
+        if len(line) != 2 or line[0] != "port":
+            raise RuntimeError(f"{' '.join(server_cmd)} did not start: {srv.stderr.read()[-800:]}")
+        cmd = pin(1) + [os.path.join(BUILD, "loadgen"), line[1], str(conns), str(secs), str(srv.pid)]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
+        if r.returncode != 0:
+            raise RuntimeError(f"loadgen against {contender} exited {r.returncode}: {r.stderr.strip()}")
+        vals = parse(r.stdout)
+        try:
+            srv.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"{contender} many_server did not exit after its clients left")
+        if srv.returncode != 0:
+            raise RuntimeError(f"{contender} many_server exited {srv.returncode}: {srv.stderr.read()[-800:]}")
+        return vals
+    finally:
+        if srv.poll() is None:
+            srv.kill()
+            srv.wait()
+
+
+def run_workload(w, contender, opts, scratch):
+    secs = opts.secs
+    limit = 60 + secs * 20
+    if w == "many":
+        return run_many(contender, opts.conns, secs, limit)
+    if w == "mem":
+        return run_simple(contender, ["mem", str(opts.handles)], limit)
+    if w == "getopt":
+        iters = opts.iters if contender in ("posix", "oxs_c") else opts.iters // 10
+        return run_simple(contender, ["getopt", str(max(iters, 1000))], limit)
+    args = [w, str(secs)]
+    if w == "unix_pingpong":
+        args.append(os.path.join(scratch, f"{contender}.sock"))
+    return run_simple(contender, args, limit)
+
+
+def fmt(v):
+    if v is None:
+        return "n/a"
+    if v != v:  # NaN: a failed run
+        return "FAIL"
+    a = abs(v)
+    if a >= 100000:
+        return f"{v:,.0f}"
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3g}" if a >= 0.01 or a == 0 else f"{v:.2g}"
+
+
+def median(samples):
+    good = [s for s in samples if s == s]
+    if not samples:
+        return None
+    if not good:
+        return float("nan")
+    return statistics.median(good)
+
+
+def spread(samples):
+    good = [s for s in samples if s == s]
+    if len(good) < 2:
+        return None
+    m = statistics.median(good)
+    return (max(good) - min(good)) / m * 100 if m else None
+
+
+def ratio(b, a):
+    if a is None or b is None or a != a or b != b or a == 0:
+        return None
+    return b / a
+
+
+def table(results, opts):
+    lines = []
+    head = ["", "unit", "POSIX C", "oxsock C", "C ratio", "CPython", "oxsock Py", "Py ratio"]
+    rows = [head]
+    for metric, label, unit, higher in ROWS:
+        if metric not in results:
+            continue
+        res = results[metric]
+        med = {c: median(res.get(c, [])) for c in CONTENDERS}
+        rc = ratio(med["oxs_c"], med["posix"])
+        rp = ratio(med["oxs_py"], med["cpython"])
+        label = label.replace("N conns", f"{opts.conns} conns")
+        rows.append(
+            [
+                label + ("" if higher else " *"),
+                unit,
+                fmt(med["posix"]),
+                fmt(med["oxs_c"]),
+                "n/a" if rc is None else f"{rc:.3f}",
+                fmt(med["cpython"]),
+                fmt(med["oxs_py"]),
+                "n/a" if rp is None else f"{rp:.3f}",
+            ]
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    for i, r in enumerate(rows):
+        cells = [r[0].ljust(widths[0])] + [r[k].rjust(widths[k]) for k in range(1, len(r))]
+        lines.append("| " + " | ".join(cells) + " |")
+        if i == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    lines.append("* lower is better (a ratio below 1 is the good direction)")
+    return "\n".join(lines)
+
+
+def spreads(results):
+    out = []
+    for metric, label, _unit, _h in ROWS:
+        if metric not in results:
+            continue
+        cells = []
+        for c in CONTENDERS:
+            s = spread(results[metric].get(c, []))
+            cells.append(f"{TITLES[c]} {'-' if s is None else f'{s:.1f}%'}")
+        out.append(f"  {metric:15} " + ", ".join(cells))
+    return "\n".join(out)
+
+
+def targets(results):
+    """Checks the targets of issue 6; returns lines of text."""
+    out = []
+
+    def med(metric, c):
+        return median(results.get(metric, {}).get(c, []))
+
+    def check(name, ok, detail):
+        state = "n/a " if ok is None else ("MET " if ok else "MISS")
+        out.append(f"  [{state}] {name}: {detail}")
+
+    for m in ["tcp_pingpong", "bulk", "setup", "udp", "unix_pingpong"]:
+        r = ratio(med(m, "oxs_c"), med(m, "posix"))
+        check(f"C API >= 0.97 x POSIX C on {m}", None if r is None else r >= 0.97,
+              "n/a" if r is None else f"ratio {r:.3f}")
+    r = ratio(med("many", "oxs_c"), med("many", "posix"))
+    check("poller within 5% of epoll (req/s)", None if r is None else r >= 0.95,
+          "n/a" if r is None else f"ratio {r:.3f}")
+    r2 = ratio(med("many_cpu", "oxs_c"), med("many_cpu", "posix"))
+    if r2 is not None:
+        out.append(f"         (server CPU per request: oxsock/epoll {r2:.3f})")
+    for m, bound in [("bulk", 1.0), ("setup", 1.0), ("tcp_pingpong", 0.90)]:
+        r = ratio(med(m, "oxs_py"), med(m, "cpython"))
+        want = ">= CPython" if bound == 1.0 else "within 10% of CPython"
+        check(f"Python binding {want} on {m}", None if r is None else r >= bound,
+              "n/a" if r is None else f"ratio {r:.3f}")
+    a, b = med("getopt_nodelay", "posix"), med("getopt_nodelay", "oxs_c")
+    ok = None if a is None or b is None or a != a or b != b else (b - a) < 50
+    check("per-call overhead of oxs_getopt < 50 ns (vs raw getsockopt)", ok,
+          "n/a" if ok is None else f"{b:.0f} - {a:.0f} = {b - a:.0f} ns")
+    a, b = med("getopt_nodelay", "cpython"), med("getopt_nodelay", "oxs_py")
+    if a is not None and b is not None and a == a and b == b:
+        out.append(f"         (from Python: Socket.getopt {b:.0f} ns vs socket.getsockopt {a:.0f} ns)")
+    a, b = med("mem_rss", "posix"), med("mem_rss", "oxs_c")
+    h = med("mem_heap", "oxs_c")
+    ok = None if a is None or b is None or a != a or b != b else (b - a) < 256
+    check("memory per handle < 256 bytes", ok,
+          "n/a" if ok is None else f"RSS {b - a:.0f} B/handle more than POSIX, malloc {fmt(h)} B/handle")
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="1 short run of everything (smoke test)")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--secs", type=float, default=1.5, help="length of one timed run")
+    ap.add_argument("--conns", type=int, default=10000, help="connections of workload 6")
+    ap.add_argument("--handles", type=int, default=10000, help="handles opened for memory per handle")
+    ap.add_argument("--iters", type=int, default=2000000, help="calls per micro-benchmark (C; Python /10)")
+    ap.add_argument("--only", default="", help="comma-separated workloads: " + ",".join(WORKLOADS))
+    ap.add_argument("--json", help="write every sample to this file")
+    ap.add_argument("--scratch", help="folder for Unix socket files (default: a temporary one)")
+    ap.add_argument("--verbose", action="store_true")
+    opts = ap.parse_args()
+    if opts.quick:
+        opts.runs, opts.secs, opts.conns, opts.iters = 1, 0.2, 500, 100000
+    chosen = [w for w in opts.only.split(",") if w] or list(WORKLOADS)
+    for w in chosen:
+        if w not in WORKLOADS:
+            raise SystemExit(f"bench: unknown workload {w!r}")
+
+    ok = build(opts.verbose)
+    scratch = opts.scratch or tempfile.mkdtemp(prefix="oxsock-bench-")
+    os.makedirs(scratch, exist_ok=True)
+    results = {}
+    failures = []
+    t0 = time.monotonic()
+    for w in chosen:
+        for m in WORKLOADS[w]:
+            results.setdefault(m, {c: [] for c in CONTENDERS if ok[c]})
+        runs = 1 if w == "mem" else opts.runs
+        for run in range(runs):
+            for c in CONTENDERS:
+                if not ok[c]:
+                    continue
+                try:
+                    vals = run_workload(w, c, opts, scratch)
+                    missing = [m for m in WORKLOADS[w] if m not in vals and m not in OPTIONAL]
+                    if missing:
+                        raise RuntimeError(f"printed no {missing}")
+                except (RuntimeError, subprocess.TimeoutExpired) as e:
+                    failures.append(f"{w} / {TITLES[c]} run {run + 1}: {e}")
+                    log(f"bench: FAILED {w} / {TITLES[c]}: {e}")
+                    vals = {m: float("nan") for m in WORKLOADS[w]}
+                for m in WORKLOADS[w]:
+                    if m in vals:
+                        results[m][c].append(vals[m])
+                if opts.verbose:
+                    log(f"bench: {w} run {run + 1} {TITLES[c]}: {vals}")
+        log(f"bench: {w} done ({time.monotonic() - t0:.0f} s)")
+    if not opts.scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    pinned = "pinned to CPU 0" if pin(0) else "NOT pinned (no taskset)"
+    print(f"oxsock benchmarks: {opts.runs} run(s) of {opts.secs} s each, medians, {pinned}"
+          f" (workload 6: server CPU 0, clients CPU 1)")
+    print(table(results, opts))
+    if opts.runs > 1:
+        print()
+        print("Spread of the runs ((max - min) / median):")
+        print(spreads(results))
+    print()
+    print("Targets of issue 6:")
+    print("\n".join(targets(results)))
+    if failures:
+        print()
+        print("Failures:")
+        for f in failures:
+            print("  " + f)
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"options": vars(opts), "results": results, "failures": failures}, f, indent=1)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
