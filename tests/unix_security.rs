@@ -1,0 +1,508 @@
+//! Unix socket security (issue 5, item 6).
+//!
+//! 1. `mode=` on `oxs_listen_on` is applied before any client can connect.
+//!
+//!    What proves it? No black-box test can prove the absence of a race; it can only
+//!    give a careless implementation many chances to be caught, and show that the same
+//!    detectors do catch one. `tests/c/fault_unixsec.c mode-race` therefore:
+//!    - sets `umask(0)`, so a socket file bound before its mode is set appears as 0777,
+//!      which anyone may connect to (the worst case a real umask allows);
+//!    - has a forked child, running as uid/gid 65534 (an unprivileged stranger), spin
+//!      connecting to the stream listener's path and sending to the datagram
+//!      listener's path while the parent (root) opens and closes
+//!      `unix://…?mode=0600` and `unixgram://…?mode=0600` hundreds of times; a
+//!      connection or datagram that arrives is a stranger who got in. (A datagram
+//!      socket needs no `listen`, so it is the sharper probe: a window between bind and
+//!      chmod is visible to `sendto` even where a stream socket would still refuse.)
+//!    - has a thread spin `lstat` on both paths: a socket file with any mode other than
+//!      0600 is a window even no stranger happened to use;
+//!    - runs the same detectors against a naive bind → listen → chmod (the control),
+//!      and requires that they catch it: that shows the detectors have the power to see
+//!      a window of that size on this machine.
+//!    The library passes when, over all iterations, no stranger got in and no wrong
+//!    mode was ever seen.
+//! 2. `OXS_OPT_PEER_UID` / `OXS_OPT_PEER_PID` report the real peer: a child process's
+//!    pid, and uid 65534 for a child running as that user.
+//! 3. A listener never removes a socket file it did not create: not one that replaced
+//!    its own after bind, not after `oxs_into_fd`, not when a forked child closes its
+//!    copy, not a same-named file after `chdir`; plain `oxs_bind` removes nothing; an
+//!    existing file that is not a stale socket is refused with ADDRESS_IN_USE and left
+//!    alone.
+
+mod common;
+
+use std::ffi::{CStr, CString};
+use std::os::raw::c_char;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::UnixListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use oxsock as _;
+
+const OK: i32 = 0;
+const ADDRESS_IN_USE: i32 = -15;
+const DOMAIN_UNIX: i32 = 1;
+const TYPE_STREAM: i32 = 1;
+const OPT_READ_TIMEOUT_MS: i32 = 11;
+const OPT_PEER_UID: i32 = 24;
+const OPT_PEER_PID: i32 = 25;
+
+#[repr(C)]
+struct OxsAddr {
+    storage: [u64; 16],
+    len: u32,
+    reserved: u32,
+}
+
+extern "C" {
+    fn oxs_socket_open(domain: i32, ty: i32, protocol: i32, out: *mut u64) -> i32;
+    fn oxs_socketpair(ty: i32, out: *mut u64) -> i32;
+    fn oxs_bind(s: u64, address: *const c_char) -> i32;
+    fn oxs_listen_on(endpoint: *const c_char, out: *mut u64) -> i32;
+    fn oxs_dial(endpoint: *const c_char, timeout_ms: i32, out: *mut u64) -> i32;
+    fn oxs_accept(s: u64, out: *mut u64, peer: *mut OxsAddr) -> i32;
+    fn oxs_read(s: u64, buf: *mut u8, len: usize, nread: *mut usize) -> i32;
+    fn oxs_close(s: u64) -> i32;
+    fn oxs_setopt(s: u64, option: i32, value: i64) -> i32;
+    fn oxs_getopt(s: u64, option: i32, value: *mut i64) -> i32;
+    fn oxs_into_fd(s: u64, fd: *mut i32) -> i32;
+    fn oxs_last_error() -> *const c_char;
+}
+
+fn last_error() -> String {
+    // SAFETY: never NULL, NUL-terminated (contract §2).
+    unsafe { CStr::from_ptr(oxs_last_error()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn cstr(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+fn listen_on(ep: &str) -> Result<u64, (i32, String)> {
+    let e = cstr(ep);
+    let mut l = 0u64;
+    // SAFETY: valid C string and out-pointer.
+    let st = unsafe { oxs_listen_on(e.as_ptr(), &mut l) };
+    if st == OK {
+        Ok(l)
+    } else {
+        Err((st, last_error()))
+    }
+}
+
+fn close_ok(s: u64) {
+    // SAFETY: any handle value may be passed.
+    let st = unsafe { oxs_close(s) };
+    assert_eq!(st, OK, "oxs_close: {}", last_error());
+}
+
+fn getopt(s: u64, opt: i32) -> i64 {
+    let mut v = i64::MIN;
+    // SAFETY: valid out-pointer.
+    let st = unsafe { oxs_getopt(s, opt, &mut v) };
+    assert_eq!(st, OK, "oxs_getopt({opt}): {}", last_error());
+    v
+}
+
+/// The helper program, compiled once; in a folder an unprivileged user may enter.
+fn helper() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = common::scratch("unix_security_bin");
+        let out = dir.join("fault_unixsec");
+        let src = common::root().join("tests/c/fault_unixsec.c");
+        let inc = format!("-I{}", common::root().join("tests/c").display());
+        common::compile_c(&[&src], &out, &[&inc, "-lpthread"]);
+        out
+    })
+    .clone()
+}
+
+/// A scratch folder the unprivileged user 65534 can enter and write in (the folders
+/// above it are 0755).
+fn open_scratch(name: &str) -> PathBuf {
+    let dir = common::scratch(name);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    dir
+}
+
+fn run_helper(args: &[&str], limit: Duration) -> String {
+    let out = common::run_bounded(Command::new(helper()).args(args), limit);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "fault_unixsec {args:?} failed ({}):\n{text}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+fn figure(line: &str, key: &str) -> i64 {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key}= in {line:?}"))
+}
+
+#[test]
+fn mode_is_applied_before_any_stranger_can_connect() {
+    if !common::is_root() {
+        let msg =
+            "*** NOT TESTED: unix_security mode race needs root (to run a uid 65534 child) ***";
+        if std::env::var("OXSOCK_REQUIRE_TOOLS").as_deref() == Ok("1") {
+            panic!("{msg}");
+        }
+        println!("{msg}");
+        return;
+    }
+    // The control first: the detectors must catch a naive bind → listen → chmod.
+    let dir = open_scratch("unixsec_mode_naive");
+    let naive = run_helper(
+        &["mode-race", dir.to_str().unwrap(), "1500", "naive"],
+        Duration::from_secs(60),
+    );
+    let naive_line = naive.lines().find(|l| l.starts_with("MODE-RACE")).unwrap();
+    println!("control (naive bind/listen/chmod): {naive_line}");
+    let caught = figure(naive_line, "stream_in")
+        + figure(naive_line, "dgram_in")
+        + figure(naive_line, "bad_modes");
+    assert!(
+        figure(naive_line, "attacker_connects") >= 0,
+        "the unprivileged attacker did not run: {naive}"
+    );
+    assert!(
+        caught > 0,
+        "the detectors never caught the naive implementation's window, so they prove \
+         nothing on this machine: {naive_line}"
+    );
+
+    let dir = open_scratch("unixsec_mode_oxsock");
+    let text = run_helper(
+        &["mode-race", dir.to_str().unwrap(), "1500", "oxsock"],
+        Duration::from_secs(60),
+    );
+    let line = text.lines().find(|l| l.starts_with("MODE-RACE")).unwrap();
+    println!("oxsock listen_on ?mode=0600: {line}");
+    assert_eq!(figure(line, "iterations"), 1500, "{text}");
+    assert_eq!(
+        figure(line, "stream_in") + figure(line, "attacker_connects"),
+        0,
+        "a uid 65534 process connected to a mode=0600 root listener: {line}"
+    );
+    assert_eq!(
+        figure(line, "dgram_in") + figure(line, "attacker_sends"),
+        0,
+        "a uid 65534 process sent to a mode=0600 root datagram socket: {line}"
+    );
+    assert_eq!(
+        figure(line, "bad_modes"),
+        0,
+        "a socket file was seen with a mode other than 0600: {line}"
+    );
+    assert!(text.contains(", 0 failures"), "{text}");
+}
+
+#[test]
+fn mode_is_refused_on_abstract_names_and_checked() {
+    let name = format!("unix://@oxsock-sec-{}?mode=0600", std::process::id());
+    let r = listen_on(&name);
+    assert!(r.is_err(), "mode= on an abstract name was accepted");
+    let dir = common::scratch("unixsec_mode_values");
+    for bad in [
+        "mode=999",
+        "mode=",
+        "mode=abc",
+        "mode=0600&mode=0600",
+        "mode=-1",
+    ] {
+        let ep = format!("unix://{}/x.sock?{bad}", dir.display());
+        match listen_on(&ep) {
+            Ok(l) => {
+                close_ok(l);
+                panic!("{ep} was accepted");
+            }
+            Err((st, msg)) => {
+                assert_eq!(
+                    st, -1,
+                    "{ep}: want OXS_ERR_INVALID_ARGUMENT, got {st} ({msg})"
+                );
+                assert!(!msg.is_empty(), "{ep}: no message");
+            }
+        }
+        assert!(!dir.join("x.sock").exists(), "{ep} left a file behind");
+    }
+    for (mode, want) in [
+        ("0660", 0o660),
+        ("0600", 0o600),
+        ("0666", 0o666),
+        ("0700", 0o700),
+    ] {
+        let path = dir.join(format!("m{mode}.sock"));
+        let l = listen_on(&format!("unix://{}?mode={mode}", path.display()))
+            .unwrap_or_else(|e| panic!("mode={mode}: {e:?}"));
+        let m = std::fs::symlink_metadata(&path).unwrap();
+        assert!(m.file_type().is_socket());
+        assert_eq!(
+            m.mode() & 0o7777,
+            want,
+            "mode={mode} gave {:o}",
+            m.mode() & 0o7777
+        );
+        close_ok(l);
+    }
+}
+
+/// A child process dials `ep` (as `uid`, if given) and reports its pid; the accepted
+/// socket's PEER_PID and PEER_UID must be that child's.
+fn check_peer_creds(ep: &str, l: u64, uid: Option<u32>) {
+    let mut cmd = Command::new(helper());
+    cmd.args(["dial-report", ep])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(u) = uid {
+        cmd.uid(u).gid(u);
+    }
+    let child = cmd.spawn().expect("spawn dial-report");
+    let pid = child.id() as i64;
+    // SAFETY: valid handle.
+    assert_eq!(unsafe { oxs_setopt(l, OPT_READ_TIMEOUT_MS, 10_000) }, OK);
+    let mut s = 0u64;
+    // SAFETY: valid out-pointer; peer may be NULL.
+    let st = unsafe { oxs_accept(l, &mut s, std::ptr::null_mut()) };
+    if st != OK {
+        let out = common::wait_bounded(child, Duration::from_secs(10), "dial-report");
+        panic!(
+            "accept from {ep}: {} ({st}); child said {}",
+            last_error(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let peer_pid = getopt(s, OPT_PEER_PID);
+    let peer_uid = getopt(s, OPT_PEER_UID);
+    let mut buf = [0u8; 64];
+    let mut n = 0usize;
+    // SAFETY: valid buffer.
+    unsafe { oxs_setopt(s, OPT_READ_TIMEOUT_MS, 10_000) };
+    let st = unsafe { oxs_read(s, buf.as_mut_ptr(), buf.len(), &mut n) };
+    assert_eq!(st, OK, "{}", last_error());
+    let said = String::from_utf8_lossy(&buf[..n]).into_owned();
+    close_ok(s);
+    let out = common::wait_bounded(child, Duration::from_secs(20), "dial-report");
+    assert!(
+        out.status.success(),
+        "dial-report: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let want_uid = uid.unwrap_or(0) as i64;
+    println!("{ep}: child pid {pid} said {said:?}; PEER_PID {peer_pid}, PEER_UID {peer_uid}");
+    assert_eq!(peer_pid, pid, "PEER_PID is not the child's pid");
+    assert_eq!(
+        said,
+        format!("pid={pid} uid={want_uid}"),
+        "the child's own report"
+    );
+    assert_eq!(peer_uid, want_uid, "PEER_UID is not the child's uid");
+}
+
+#[test]
+fn peer_uid_and_pid_are_the_real_peer() {
+    // Our own socket pair: this process on both ends.
+    let mut pair = [0u64; 2];
+    // SAFETY: room for two handles.
+    assert_eq!(
+        unsafe { oxs_socketpair(TYPE_STREAM, pair.as_mut_ptr()) },
+        OK
+    );
+    assert_eq!(getopt(pair[0], OPT_PEER_PID), std::process::id() as i64);
+    // SAFETY: getuid cannot fail.
+    assert_eq!(getopt(pair[1], OPT_PEER_UID), unsafe { libc::getuid() }
+        as i64);
+    close_ok(pair[0]);
+    close_ok(pair[1]);
+
+    // A child process, on an abstract name (no file permissions involved).
+    let ep = format!("unix://@oxsock-peercred-{}", std::process::id());
+    let l = listen_on(&ep).unwrap_or_else(|e| panic!("{ep}: {e:?}"));
+    check_peer_creds(&ep, l, None);
+    if common::is_root() {
+        // A child running as uid 65534.
+        check_peer_creds(&ep, l, Some(65534));
+        close_ok(l);
+        // And on a socket file the stranger may use (mode=0666).
+        let dir = open_scratch("unixsec_peercred");
+        let ep = format!("unix://{}/p.sock?mode=0666", dir.display());
+        let l = listen_on(&ep).unwrap_or_else(|e| panic!("{ep}: {e:?}"));
+        check_peer_creds(ep.split('?').next().unwrap(), l, Some(65534));
+        close_ok(l);
+    } else {
+        println!("*** NOT TESTED: PEER_UID of a uid 65534 child needs root ***");
+        close_ok(l);
+    }
+}
+
+fn inode(p: &Path) -> (u64, u64) {
+    let m = std::fs::symlink_metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    (m.dev(), m.ino())
+}
+
+#[test]
+fn listener_never_removes_a_file_that_replaced_its_own() {
+    let dir = common::scratch("unixsec_replaced");
+    let path = dir.join("r.sock");
+    let ep = format!("unix://{}", path.display());
+
+    // Replaced by a regular file after bind.
+    let l = listen_on(&ep).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, b"not yours").unwrap();
+    close_ok(l);
+    assert_eq!(
+        std::fs::read(&path).ok().as_deref(),
+        Some(&b"not yours"[..]),
+        "closing the listener removed or changed a file that replaced its own"
+    );
+    std::fs::remove_file(&path).unwrap();
+
+    // Replaced by another process's socket (here: a std listener) after bind.
+    let l = listen_on(&ep).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let other = UnixListener::bind(&path).unwrap();
+    let other_id = inode(&path);
+    close_ok(l);
+    assert!(
+        path.exists(),
+        "closing the listener removed another socket's file"
+    );
+    assert_eq!(inode(&path), other_id);
+    drop(other);
+    std::fs::remove_file(&path).unwrap();
+
+    // Renamed away: the file at the old path is not ours any more; ours moved.
+    let l = listen_on(&ep).unwrap();
+    let moved = dir.join("moved.sock");
+    std::fs::rename(&path, &moved).unwrap();
+    std::fs::write(&path, b"x").unwrap();
+    close_ok(l);
+    assert!(path.exists(), "removed the file now at its old path");
+}
+
+#[test]
+fn into_fd_ends_the_duty_to_remove_the_file() {
+    let dir = common::scratch("unixsec_into_fd");
+    let path = dir.join("i.sock");
+    let l = listen_on(&format!("unix://{}", path.display())).unwrap();
+    let mut fd = -1;
+    // SAFETY: valid out-pointer.
+    assert_eq!(unsafe { oxs_into_fd(l, &mut fd) }, OK, "{}", last_error());
+    assert!(fd >= 0);
+    assert!(path.exists(), "into_fd removed the file");
+    // SAFETY: we own fd now.
+    assert_eq!(unsafe { libc::close(fd) }, 0);
+    assert!(path.exists(), "the file went away with the descriptor");
+    // SAFETY: any value may be passed.
+    assert_eq!(unsafe { oxs_close(l) }, -2, "the handle ended with into_fd");
+    assert!(path.exists());
+}
+
+#[test]
+fn plain_bind_never_removes_and_listen_on_refuses_what_is_not_stale() {
+    let dir = common::scratch("unixsec_bind");
+    let path = dir.join("b.sock");
+    let addr = cstr(path.to_str().unwrap());
+    let mut s = 0u64;
+    // SAFETY: valid out-pointer and C string.
+    unsafe {
+        assert_eq!(oxs_socket_open(DOMAIN_UNIX, TYPE_STREAM, 0, &mut s), OK);
+        assert_eq!(oxs_bind(s, addr.as_ptr()), OK, "{}", last_error());
+    }
+    close_ok(s);
+    assert!(
+        path.exists(),
+        "oxs_close of a plain oxs_bind removed the file"
+    );
+
+    // That file is now a stale socket: plain bind refuses it (it never probes)...
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(oxs_socket_open(DOMAIN_UNIX, TYPE_STREAM, 0, &mut s), OK);
+        assert_eq!(
+            oxs_bind(s, addr.as_ptr()),
+            ADDRESS_IN_USE,
+            "bind over a file"
+        );
+    }
+    close_ok(s);
+    assert!(path.exists());
+    // ...and listen_on replaces it (a connect gets ECONNREFUSED).
+    let ep = format!("unix://{}", path.display());
+    let l = listen_on(&ep).unwrap_or_else(|e| panic!("stale socket not replaced: {e:?}"));
+    // A live listener is not replaced.
+    match listen_on(&ep) {
+        Err((st, _)) => assert_eq!(st, ADDRESS_IN_USE, "second listener on a live path"),
+        Ok(l2) => {
+            close_ok(l2);
+            panic!("a second listener replaced a live one");
+        }
+    }
+    // The first still works.
+    let mut c = 0u64;
+    let e = cstr(&ep);
+    // SAFETY: valid C string and out-pointer.
+    assert_eq!(
+        unsafe { oxs_dial(e.as_ptr(), 5000, &mut c) },
+        OK,
+        "{}",
+        last_error()
+    );
+    close_ok(c);
+    close_ok(l);
+    assert!(!path.exists(), "the listener's own file stayed after close");
+
+    // A regular file is never replaced.
+    std::fs::write(&path, b"data").unwrap();
+    match listen_on(&ep) {
+        Err((st, _)) => assert_eq!(st, ADDRESS_IN_USE, "listen_on over a regular file"),
+        Ok(l) => {
+            close_ok(l);
+            panic!("listen_on replaced a regular file");
+        }
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), b"data");
+    // Nor a folder.
+    let sub = dir.join("d.sock");
+    std::fs::create_dir(&sub).unwrap();
+    let r = listen_on(&format!("unix://{}", sub.display()));
+    assert!(
+        matches!(r, Err((ADDRESS_IN_USE, _))),
+        "listen_on over a folder: {r:?}"
+    );
+    assert!(sub.is_dir());
+}
+
+#[test]
+fn forked_child_closing_its_copy_leaves_the_file() {
+    let dir = common::scratch("unixsec_fork");
+    let text = run_helper(
+        &["fork-close", dir.to_str().unwrap()],
+        Duration::from_secs(30),
+    );
+    println!("{text}");
+}
+
+#[test]
+fn close_after_chdir_removes_only_the_listeners_own_file() {
+    let dir = common::scratch("unixsec_chdir");
+    let text = run_helper(
+        &["chdir-close", dir.to_str().unwrap()],
+        Duration::from_secs(30),
+    );
+    println!("{text}");
+}
