@@ -194,6 +194,9 @@ fn rust_client(addr: &str, script: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
     s.set_read_timeout(Some(IO_LIMIT)).unwrap();
     s.write_all(script.as_bytes()).unwrap();
+    // Like `nc -N`: the end of the script is the end of the stream. (After QUIT the server
+    // may already be gone, so the result does not matter.)
+    let _ = s.shutdown(Shutdown::Write);
     let mut out = String::new();
     s.read_to_string(&mut out)
         .expect("read replies until the server closes");
