@@ -99,10 +99,10 @@ class Error(OSError):
     def __new__(cls, status: int = Status.OS, message: str = "", errno: Optional[int] = None):
         if cls is Error:
             cls = _CLASSES.get(status, Error)
-        return OSError.__new__(cls)
+        # OSError reads (errno, strerror) in __new__ when a subclass overrides __new__.
+        return OSError.__new__(cls, errno, message)
 
     def __init__(self, status: int = Status.OS, message: str = "", errno: Optional[int] = None):
-        OSError.__init__(self, errno, message)
         st = _STATUS.get(status)
         self.status = st if st is not None else status
         self.message = message

@@ -13,6 +13,7 @@ import ctypes
 import math
 import os
 import warnings
+from time import monotonic as _monotonic
 from ctypes import addressof, c_char, c_int32, c_int64, c_size_t, c_uint64
 from enum import IntEnum
 from typing import Any, Dict, Optional, Tuple, Union
@@ -124,6 +125,7 @@ _join = lib.oxs_join_multicast
 _leave = lib.oxs_leave_multicast
 
 _INTERRUPTED = int(Status.INTERRUPTED)
+_WOULD_BLOCK = int(Status.WOULD_BLOCK)
 _MESSAGE_TOO_LONG = int(Status.MESSAGE_TOO_LONG)
 _OPT_INTERRUPTIBLE = 20
 _INT32_MIN = -(2**31)
@@ -451,15 +453,39 @@ class Socket:
             raise error(rc)
 
     def connect(self, address: str) -> None:
-        """Connects to ``address``; only ``connect_timeout`` bounds it."""
+        """Connects to ``address``; only ``connect_timeout`` bounds it. When a signal
+        interrupts the connect and its handler returns, the attempt goes on: the
+        binding waits for it to finish (within the connect timeout)."""
         a = _text(address)
+        h = self._h
+        deadline = None
         while True:
-            rc = _connect(self._h, a)
+            rc = _connect(h, a)
             if rc == 0:
                 return
-            if rc != _INTERRUPTED:
-                raise error(rc)
-            _check_signals()
+            if rc == _INTERRUPTED:
+                _check_signals()
+                if deadline is None:
+                    ms = self.getopt(Option.CONNECT_TIMEOUT_MS)
+                    deadline = _monotonic() + ms / 1000.0 if ms else 0.0
+                continue
+            if rc == _WOULD_BLOCK and deadline is not None:
+                # The interrupted attempt goes on in the kernel: wait for it, then ask
+                # again (a repeated connect answers OK once connected, or the error).
+                self._wait_connected(deadline)
+                continue
+            raise error(rc)
+
+    def _wait_connected(self, deadline: float) -> None:
+        from ._poll import POLL_OUT, poll
+
+        if deadline:
+            left = deadline - _monotonic()
+            if left <= 0:
+                raise _errors.TimedOut(Status.TIMED_OUT, "connect: timed out")
+            poll([(self, POLL_OUT)], left)
+        else:
+            poll([(self, POLL_OUT)], None)
 
     def accept(self) -> Tuple["Socket", str]:
         """Accepts a connection: ``(Socket, peer address text)``."""
@@ -814,5 +840,3 @@ def socketpair(type: int = STREAM) -> Tuple[Socket, Socket]:
         raise
     return Socket._wrap(a), Socket._wrap(b)
 
-
-del _errors

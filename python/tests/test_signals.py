@@ -184,6 +184,34 @@ class Handlers(unittest.TestCase):
                 w.result()
                 self.assertEqual(self.count, 3)
 
+    def test_connect_goes_on_after_handler(self) -> None:
+        from .test_socket_api import full_backlog_listener
+
+        srv, fillers = full_backlog_listener()
+        try:
+            srv.settimeout(BOUND)
+            port = srv.getsockname()[1]
+            accepted = []
+
+            def make_room() -> None:
+                for _ in range(len(fillers) + 1):
+                    try:
+                        accepted.append(srv.accept()[0])
+                    except OSError:
+                        break
+
+            with oxsock.Socket(oxsock.INET, oxsock.STREAM) as s:
+                s.connect_timeout = BOUND
+                w = self.poke(lambda: Worker(make_room).start())
+                s.connect(f"127.0.0.1:{port}")
+                self.assertEqual(s.peer_addr, f"127.0.0.1:{port}")
+                w.result()
+                self.assertEqual(self.count, 1)
+        finally:
+            for f in fillers + accepted:
+                f.close()
+            srv.close()
+
     def test_handler_exception_propagates(self) -> None:
         class Boom(Exception):
             pass
