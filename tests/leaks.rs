@@ -84,8 +84,8 @@ fn close_ok(s: u64, what: &str) {
 
 /// Runs `cycle` CYCLES times (once first, as a warm-up, so that one-time allocations do
 /// not count), then checks and prints the descriptor count.
+/// The caller holds `SERIAL` for the whole test, set-up included.
 fn measure(name: &str, mut cycle: impl FnMut(usize)) {
-    let _g = serial();
     cycle(usize::MAX);
     let fds_before = fd_count();
     let rss_before = rss_kib();
@@ -108,6 +108,7 @@ fn measure(name: &str, mut cycle: impl FnMut(usize)) {
 
 #[test]
 fn socket_open_close_leaks_nothing() {
+    let _g = serial();
     let kinds = [
         (DOMAIN_INET, TYPE_STREAM),
         (DOMAIN_INET, TYPE_DGRAM),
@@ -127,6 +128,7 @@ fn socket_open_close_leaks_nothing() {
 
 #[test]
 fn dial_accept_pairs_leak_nothing() {
+    let _g = serial();
     let ep = CString::new("tcp://127.0.0.1:0").unwrap();
     let mut l = 0u64;
     // SAFETY: valid C string and out-pointer.
@@ -179,6 +181,7 @@ fn dial_accept_pairs_leak_nothing() {
 
 #[test]
 fn unix_listen_on_cycles_leak_nothing_and_remove_their_files() {
+    let _g = serial();
     let dir = common::scratch("leaks_unix_listen");
     let path = dir.join("l.sock");
     let ep = CString::new(format!("unix://{}", path.display())).unwrap();
@@ -202,6 +205,7 @@ fn unix_listen_on_cycles_leak_nothing_and_remove_their_files() {
 
 #[test]
 fn socketpairs_and_pollers_leak_nothing() {
+    let _g = serial();
     measure("socketpair+poller", |_| {
         let mut pair = [0u64; 2];
         let mut p = 0u64;
