@@ -1,1 +1,23 @@
-pub fn x() {}
+//! oxsock: the POSIX socket lifecycle behind a stable C ABI with opaque handles.
+//!
+//! The safe core (handles, sockets, addresses, endpoints, polling, errors) lives in the
+//! top-level modules; `ffi` is the thin `extern "C"` layer over it, and the only place
+//! that turns caller pointers into references. See ARCHITECTURE.md.
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod addr;
+pub mod consts;
+mod endpoint;
+mod error;
+mod fdset;
+pub mod ffi;
+mod handle;
+mod io;
+mod options;
+pub mod poll;
+pub mod poller;
+mod resolve;
+mod socket;
+pub mod status;
+mod sync;
+mod wait;

@@ -1,0 +1,209 @@
+//! The library's error value and the per-thread record behind `oxs_last_error()`.
+//!
+//! A failing call is a hot path (a non-blocking read in a poll loop fails millions of
+//! times a second), so a failure records only the operation, its argument, the status and
+//! the errno; the text is built when `oxs_last_error()` asks for it.
+
+use crate::status::*;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+
+/// Why a call failed: a status, the OS error behind it (0 if none), and optional detail.
+#[derive(Debug)]
+pub struct Error {
+    pub status: oxs_status,
+    pub errno: i32,
+    pub detail: Option<Cow<'static, str>>,
+    /// The detail is the whole text: the OS error is not appended again.
+    pub complete: bool,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// A failure with no OS error behind it.
+    pub fn new(status: oxs_status, detail: impl Into<Cow<'static, str>>) -> Error {
+        Error { status, errno: 0, detail: Some(detail.into()), complete: false }
+    }
+
+    /// A bare status (its description is the message).
+    pub fn status(status: oxs_status) -> Error {
+        Error { status, errno: 0, detail: None, complete: false }
+    }
+
+    /// The OS error `errno`, mapped to its status.
+    pub fn os(errno: i32) -> Error {
+        Error { status: from_errno(errno), errno, detail: None, complete: false }
+    }
+
+    /// The calling thread's current `errno`.
+    pub fn last_os() -> Error {
+        Error::os(errno())
+    }
+
+    /// An OS error with a status chosen by the caller (the errno is kept).
+    pub fn os_as(status: oxs_status, errno: i32) -> Error {
+        Error { status, errno, detail: None, complete: false }
+    }
+
+    /// An error whose text is complete as given (it already names the OS error).
+    pub fn complete(status: oxs_status, errno: i32, text: String) -> Error {
+        Error { status, errno, detail: Some(text.into()), complete: true }
+    }
+
+    pub fn invalid(detail: impl Into<Cow<'static, str>>) -> Error {
+        Error::new(OXS_ERR_INVALID_ARGUMENT, detail)
+    }
+
+    pub fn address(detail: impl Into<Cow<'static, str>>) -> Error {
+        Error::new(OXS_ERR_ADDRESS, detail)
+    }
+
+    pub fn unsupported(detail: impl Into<Cow<'static, str>>) -> Error {
+        Error::new(OXS_ERR_UNSUPPORTED, detail)
+    }
+
+    /// The handle's own timeout passed (no OS error: the socket is intact).
+    pub fn timed_out() -> Error {
+        Error::status(OXS_ERR_TIMED_OUT)
+    }
+
+    /// Adds detail in front of whatever the error already says.
+    pub fn context(mut self, what: impl Into<Cow<'static, str>>) -> Error {
+        let what = what.into();
+        self.detail = Some(match self.detail.take() {
+            Some(d) => Cow::Owned(format!("{what}: {d}")),
+            None => what,
+        });
+        self
+    }
+
+    /// The message text after "op arg: ".
+    pub fn text(&self) -> String {
+        if self.complete {
+            return self.detail.as_deref().unwrap_or("").to_string();
+        }
+        let mut s = match &self.detail {
+            Some(d) => d.to_string(),
+            None if self.errno != 0 => os_text(self.errno),
+            None => describe(self.status).to_string(),
+        };
+        if self.errno != 0 {
+            if self.detail.is_some() {
+                s.push_str(": ");
+                s.push_str(&os_text(self.errno));
+            }
+            s.push_str(&format!(" (os error {})", self.errno));
+        }
+        s
+    }
+}
+
+/// The OS's text for an errno, starting lower-case as Go's and our own messages do.
+fn os_text(errno: i32) -> String {
+    let text = std::io::Error::from_raw_os_error(errno).to_string();
+    let text = text.split(" (os error").next().unwrap_or("").to_string();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().collect::<String>() + chars.as_str(),
+        None => text,
+    }
+}
+
+/// The calling thread's errno.
+pub fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// What a failing call was given, for the message. Text arguments are read again only
+/// when the message is recorded, so a successful call never copies them.
+#[derive(Clone, Copy)]
+pub enum Arg {
+    None,
+    Handle(u64),
+    Text(*const c_char),
+    Number(i64),
+}
+
+enum SavedArg {
+    None,
+    Handle(u64),
+    Text(String),
+    Number(i64),
+}
+
+struct Record {
+    op: &'static str,
+    arg: SavedArg,
+    error: Error,
+}
+
+#[derive(Default)]
+struct Last {
+    record: Option<Record>,
+    text: Option<CString>,
+}
+
+thread_local! {
+    static LAST: RefCell<Last> = RefCell::new(Last::default());
+}
+
+/// Records a failure for this thread and returns its status.
+pub fn record(op: &'static str, arg: Arg, error: Error) -> oxs_status {
+    let status = error.status;
+    let arg = match arg {
+        Arg::None => SavedArg::None,
+        Arg::Handle(h) => SavedArg::Handle(h),
+        Arg::Number(n) => SavedArg::Number(n),
+        Arg::Text(p) if p.is_null() => SavedArg::Text("(null)".into()),
+        // SAFETY: the pointer came from the caller of the call still in progress, which
+        // promised a NUL-terminated string; it was checked non-NULL above.
+        Arg::Text(p) => SavedArg::Text(short(&unsafe { CStr::from_ptr(p) }.to_string_lossy())),
+    };
+    let _ = LAST.try_with(|last| {
+        let mut last = last.borrow_mut();
+        last.record = Some(Record { op, arg, error });
+        last.text = None;
+    });
+    status
+}
+
+/// Caps an argument's text so that a megabyte of garbage does not become the message.
+fn short(s: &str) -> String {
+    const MAX: usize = 200;
+    if s.len() <= MAX {
+        return s.to_string();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &s[..end], s.len())
+}
+
+/// This thread's last failure message, built on first request and kept until the next failure.
+pub fn last_message() -> *const c_char {
+    static EMPTY: &CStr = c"";
+    LAST.try_with(|last| {
+        let mut last = last.borrow_mut();
+        if last.text.is_none() {
+            let Some(rec) = &last.record else { return EMPTY.as_ptr() };
+            let arg = match &rec.arg {
+                SavedArg::None => String::new(),
+                SavedArg::Handle(h) => format!(" {}", crate::handle::describe(*h)),
+                SavedArg::Text(t) => format!(" {t}"),
+                SavedArg::Number(n) => format!(" {n}"),
+            };
+            let msg = format!("{}{}: {}", rec.op, arg, rec.error.text()).replace('\0', "\\x00");
+            last.text = CString::new(msg).ok();
+        }
+        last.text.as_ref().map_or(EMPTY.as_ptr(), |t| t.as_ptr())
+    })
+    .unwrap_or(EMPTY.as_ptr())
+}
+
+/// This thread's last failure's errno (0 when none, or when it was not an OS error).
+pub fn last_os_error() -> i32 {
+    LAST.try_with(|last| last.borrow().record.as_ref().map_or(0, |r| r.error.errno)).unwrap_or(0)
+}

@@ -1,0 +1,88 @@
+//! Status text, the per-thread last error, and the version (contract §2).
+
+use crate::status::{describe, oxs_status};
+use std::ffi::{c_char, CStr};
+
+/// The library's version, "MAJOR.MINOR.PATCH".
+pub const OXS_VERSION_MAJOR: i32 = 0;
+/// See `OXS_VERSION_MAJOR`.
+pub const OXS_VERSION_MINOR: i32 = 1;
+/// See `OXS_VERSION_MAJOR`.
+pub const OXS_VERSION_PATCH: i32 = 0;
+
+/// The static description of a status code, e.g. "connection refused".
+///
+/// Returns "unknown status" for a code that is not an `oxs_status`; never NULL. The
+/// text is static: do not free it. Thread-safe.
+#[no_mangle]
+pub extern "C" fn oxs_strerror(code: oxs_status) -> *const c_char {
+    static_text(describe(code))
+}
+
+fn static_text(s: &'static str) -> *const c_char {
+    // Every description is a literal; this table gives each its NUL-terminated twin.
+    macro_rules! table {
+        ($($lit:literal),* $(,)?) => {
+            match s { $( $lit => concat!($lit, "\0").as_ptr() as *const c_char, )* _ => c"unknown status".as_ptr() }
+        };
+    }
+    table!(
+        "success",
+        "invalid argument",
+        "bad handle",
+        "invalid address",
+        "host name not resolved",
+        "would block",
+        "timed out",
+        "interrupted by a signal",
+        "closed by another thread",
+        "unexpected end of stream",
+        "connection refused",
+        "connection reset by peer",
+        "connection aborted",
+        "not connected",
+        "broken pipe",
+        "address in use",
+        "address not available",
+        "permission denied",
+        "host unreachable",
+        "network unreachable",
+        "not supported",
+        "buffer too small",
+        "message too long",
+        "too many open sockets",
+        "handle busy",
+        "operating system error",
+        "internal error (panic caught)",
+    )
+}
+
+/// This thread's last failure message: the operation, its argument and the cause, e.g.
+/// `oxs_dial tcp://127.0.0.1:9: connection refused (os error 111)`.
+///
+/// Returns "" if this thread has had no failure; never NULL. The text stays valid,
+/// and the pointer the same, until this thread's next failing call or its exit.
+/// Successful calls leave it as it was (as `errno` does). Thread-safe (per thread).
+#[no_mangle]
+pub extern "C" fn oxs_last_error() -> *const c_char {
+    std::panic::catch_unwind(crate::error::last_message).unwrap_or(c"".as_ptr())
+}
+
+/// The `errno` behind this thread's last failure, or 0 when it was not an OS error
+/// (for example `OXS_ERR_RESOLVE`, or a timeout of the handle's own). Thread-safe.
+#[no_mangle]
+pub extern "C" fn oxs_last_os_error() -> i32 {
+    std::panic::catch_unwind(crate::error::last_os_error).unwrap_or(0)
+}
+
+/// The library's version as "MAJOR.MINOR.PATCH" (static text; the header's
+/// `OXS_VERSION_MAJOR`, `OXS_VERSION_MINOR` and `OXS_VERSION_PATCH` give the version it
+/// was compiled against). Thread-safe.
+#[no_mangle]
+pub extern "C" fn oxs_version() -> *const c_char {
+    const V: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => c"0.0.0",
+    };
+    V.as_ptr()
+}

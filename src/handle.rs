@@ -1,0 +1,320 @@
+//! The handle table (contract §3).
+//!
+//! A handle is `generation << 32 | (slot + 1)`. Each slot has one atomic word holding its
+//! generation, a LIVE bit, a CLOSED bit and the number of calls in flight, so a lookup is
+//! one compare-and-swap on the slot's own cache line: no global lock on any call.
+//!
+//! The invariant everything rests on: the object (and so its descriptor) is dropped only
+//! by the last call to leave a CLOSED slot. A descriptor number is therefore never
+//! reused while a call is still using it.
+
+use crate::error::{Error, Result};
+use crate::poller::Poller;
+use crate::socket::Socket;
+use crate::status::*;
+use crate::sync::SpinLock;
+use once_cell::sync::OnceCell;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// What a handle refers to.
+pub enum Object {
+    Socket(Socket),
+    Poller(Arc<Poller>),
+}
+
+impl Object {
+    /// Wakes the calls in flight on an object being closed.
+    fn wake_in_flight(&self) {
+        match self {
+            Object::Socket(s) => s.shutdown_for_close(),
+            Object::Poller(p) => p.wake_for_close(),
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            Object::Socket(_) => Kind::Socket,
+            Object::Poller(_) => Kind::Poller,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Socket,
+    Poller,
+}
+
+const COUNT_MASK: u64 = (1 << 30) - 1;
+const CLOSED: u64 = 1 << 30;
+const LIVE: u64 = 1 << 31;
+const GEN_SHIFT: u32 = 32;
+
+const CHUNK_BITS: u32 = 10;
+const CHUNK: usize = 1 << CHUNK_BITS;
+const MAX_CHUNKS: usize = 1024;
+const MAX_SLOTS: u32 = (CHUNK * MAX_CHUNKS) as u32;
+
+struct Slot {
+    state: AtomicU64,
+    object: AtomicPtr<Object>,
+}
+
+struct FreeSlots {
+    never_used: u32,
+    released: Vec<u32>,
+}
+
+#[allow(clippy::declare_interior_mutable_const)]
+const NO_CHUNK: OnceCell<Box<[Slot]>> = OnceCell::new();
+static CHUNKS: [OnceCell<Box<[Slot]>>; MAX_CHUNKS] = [NO_CHUNK; MAX_CHUNKS];
+static FREE: SpinLock<FreeSlots> = SpinLock::new(FreeSlots { never_used: 0, released: Vec::new() });
+
+fn slot(index: u32) -> Option<&'static Slot> {
+    let chunk = CHUNKS.get((index >> CHUNK_BITS) as usize)?.get()?;
+    chunk.get(index as usize & (CHUNK - 1))
+}
+
+fn slot_or_create(index: u32) -> &'static Slot {
+    let chunk = CHUNKS[(index >> CHUNK_BITS) as usize].get_or_init(|| {
+        (0..CHUNK).map(|_| Slot { state: AtomicU64::new(0), object: AtomicPtr::default() }).collect()
+    });
+    &chunk[index as usize & (CHUNK - 1)]
+}
+
+fn split(handle: u64) -> Option<(u32, u64)> {
+    let low = (handle & 0xffff_ffff) as u32;
+    let generation = handle >> GEN_SHIFT;
+    (low != 0 && generation != 0).then_some((low - 1, generation))
+}
+
+/// A call in flight on a live handle; dropping it ends the call.
+pub struct Guard {
+    slot: &'static Slot,
+    index: u32,
+    object: &'static Object,
+}
+
+impl Guard {
+    /// True once another thread has closed the handle: a call that was woken should
+    /// then answer `OXS_ERR_CLOSED`.
+    pub fn closed(&self) -> bool {
+        self.slot.state.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    pub fn object(&self) -> &'static Object {
+        self.object
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        release(self.slot, self.index);
+    }
+}
+
+/// A call in flight on a socket handle.
+pub struct SocketRef {
+    pub guard: Guard,
+    sock: &'static Socket,
+}
+
+impl std::ops::Deref for SocketRef {
+    type Target = Socket;
+    fn deref(&self) -> &Socket {
+        self.sock
+    }
+}
+
+impl SocketRef {
+    /// The error a failed blocking call reports: CLOSED when the handle was closed meanwhile.
+    pub fn or_closed(&self, e: Error) -> Error {
+        if self.guard.closed() {
+            Error::status(OXS_ERR_CLOSED)
+        } else {
+            e
+        }
+    }
+}
+
+fn bad_handle(kind: Kind) -> Error {
+    Error::new(
+        OXS_ERR_BAD_HANDLE,
+        match kind {
+            Kind::Socket => "not a live socket handle",
+            Kind::Poller => "not a live poller handle",
+        },
+    )
+}
+
+/// Enters a call on `handle`, which must be live and of `kind`.
+pub fn acquire(handle: u64, kind: Kind) -> Result<Guard> {
+    let (index, generation) = split(handle).ok_or_else(|| bad_handle(kind))?;
+    let slot = slot(index).ok_or_else(|| bad_handle(kind))?;
+    let mut state = slot.state.load(Ordering::Relaxed);
+    loop {
+        if state >> GEN_SHIFT != generation || state & (LIVE | CLOSED) != LIVE {
+            return Err(bad_handle(kind));
+        }
+        if state & COUNT_MASK == COUNT_MASK {
+            return Err(Error::new(OXS_ERR_BUSY, "too many calls in flight on one handle"));
+        }
+        match slot.state.compare_exchange_weak(state, state + 1, Ordering::Acquire, Ordering::Relaxed) {
+            Ok(_) => break,
+            Err(now) => state = now,
+        }
+    }
+    // SAFETY: the slot is LIVE with our count taken, so its object stays allocated until
+    // the count drops back (release() frees it only at zero after CLOSED).
+    let object = unsafe { &*slot.object.load(Ordering::Acquire) };
+    let guard = Guard { slot, index, object };
+    if object.kind() != kind {
+        return Err(bad_handle(kind));
+    }
+    Ok(guard)
+}
+
+/// Enters a call on a socket handle.
+pub fn socket(handle: u64) -> Result<SocketRef> {
+    let guard = acquire(handle, Kind::Socket)?;
+    match guard.object {
+        Object::Socket(sock) => Ok(SocketRef { sock, guard }),
+        Object::Poller(_) => Err(bad_handle(Kind::Socket)),
+    }
+}
+
+/// Enters a call on a poller handle.
+pub fn poller(handle: u64) -> Result<(Guard, &'static Arc<Poller>)> {
+    let guard = acquire(handle, Kind::Poller)?;
+    match guard.object {
+        Object::Poller(p) => Ok((guard, p)),
+        Object::Socket(_) => Err(bad_handle(Kind::Poller)),
+    }
+}
+
+fn release(slot: &'static Slot, index: u32) {
+    let before = slot.state.fetch_sub(1, Ordering::Release);
+    if before & COUNT_MASK == 1 && before & CLOSED != 0 {
+        std::sync::atomic::fence(Ordering::Acquire);
+        finalize(slot, index);
+    }
+}
+
+/// Drops the object of a closed slot with no call left in it and frees the slot.
+fn finalize(slot: &'static Slot, index: u32) {
+    let object = slot.object.swap(std::ptr::null_mut(), Ordering::AcqRel);
+    if !object.is_null() {
+        // SAFETY: the pointer came from Box::into_raw in insert(), and the swap above
+        // gives it to exactly one finalizer.
+        drop(unsafe { Box::from_raw(object) });
+    }
+    let generation = slot.state.load(Ordering::Relaxed) >> GEN_SHIFT;
+    if generation >= u32::MAX as u64 {
+        // Exhausted: retire the slot so that no handle value is ever issued twice.
+        slot.state.store(generation << GEN_SHIFT, Ordering::Release);
+        return;
+    }
+    slot.state.store((generation + 1) << GEN_SHIFT, Ordering::Release);
+    FREE.lock().released.push(index);
+}
+
+/// Puts an object in the table and returns its new handle.
+pub fn insert(object: Object) -> Result<u64> {
+    register_fork_handler();
+    let index = {
+        let mut free = FREE.lock();
+        match free.released.pop() {
+            Some(i) => i,
+            None if free.never_used < MAX_SLOTS => {
+                free.never_used += 1;
+                free.never_used - 1
+            }
+            None => return Err(Error::new(OXS_ERR_TOO_MANY_OPEN, "the handle table is full")),
+        }
+    };
+    let slot = slot_or_create(index);
+    let generation = (slot.state.load(Ordering::Relaxed) >> GEN_SHIFT).max(1);
+    slot.object.store(Box::into_raw(Box::new(object)), Ordering::Release);
+    slot.state.store(generation << GEN_SHIFT | LIVE, Ordering::Release);
+    Ok(generation << GEN_SHIFT | (index as u64 + 1))
+}
+
+/// Closes a handle (contract §3): at once when idle; otherwise marks it closed, wakes the
+/// calls in flight, and leaves the final drop to the last of them.
+pub fn close(handle: u64, kind: Kind) -> Result<()> {
+    let guard = acquire(handle, kind)?;
+    let before = guard.slot.state.fetch_or(CLOSED, Ordering::AcqRel);
+    if before & CLOSED != 0 {
+        return Err(bad_handle(kind)); // another thread's close won the race
+    }
+    if before & COUNT_MASK > 1 {
+        guard.object.wake_in_flight();
+    }
+    drop(guard);
+    Ok(())
+}
+
+/// Removes an idle handle from the table and hands its object to the caller, without
+/// dropping it (`oxs_into_fd`). With calls in flight: `OXS_ERR_BUSY`, nothing changed.
+pub fn take(handle: u64, kind: Kind) -> Result<Box<Object>> {
+    let guard = acquire(handle, kind)?;
+    let generation = handle >> GEN_SHIFT;
+    let idle = generation << GEN_SHIFT | LIVE | 1;
+    if let Err(now) =
+        guard.slot.state.compare_exchange(idle, idle | CLOSED, Ordering::AcqRel, Ordering::Relaxed)
+    {
+        return Err(if now & CLOSED != 0 {
+            bad_handle(kind)
+        } else {
+            Error::new(OXS_ERR_BUSY, "calls are in flight on the handle")
+        });
+    }
+    let object = guard.slot.object.swap(std::ptr::null_mut(), Ordering::AcqRel);
+    drop(guard); // finalize() finds no object and only frees the slot
+                 // SAFETY: the pointer came from Box::into_raw in insert(); the swap gave it to us alone.
+    Ok(unsafe { Box::from_raw(object) })
+}
+
+/// How a handle is named in error messages.
+pub fn describe(handle: u64) -> String {
+    format!("handle {handle:#x}")
+}
+
+fn register_fork_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: registering a plain extern "C" function with no arguments.
+        unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+    });
+}
+
+/// In a forked child only the forking thread exists: calls that were in flight in the
+/// parent will never leave, so their counts are dropped and held locks are reset
+/// (contract §1, fork()).
+extern "C" fn after_fork_in_child() {
+    FREE.reset_after_fork();
+    for (c, chunk) in CHUNKS.iter().enumerate() {
+        let Some(chunk) = chunk.get() else { continue };
+        for (i, slot) in chunk.iter().enumerate() {
+            let state = slot.state.load(Ordering::Relaxed);
+            if state & LIVE == 0 {
+                continue;
+            }
+            let object = slot.object.load(Ordering::Relaxed);
+            if !object.is_null() {
+                // SAFETY: the slot is LIVE and no other thread exists in the child.
+                if let Object::Socket(s) = unsafe { &*object } {
+                    s.reset_after_fork();
+                }
+            }
+            if state & CLOSED != 0 {
+                // Closed while calls were in flight in the parent: finish the close here.
+                slot.state.store(state & !COUNT_MASK | 1, Ordering::Relaxed);
+                release(slot, (c * CHUNK + i) as u32);
+            } else {
+                slot.state.store(state & !COUNT_MASK, Ordering::Relaxed);
+            }
+        }
+    }
+}
