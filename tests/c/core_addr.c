@@ -249,9 +249,12 @@ static void from_sockaddr(void)
     {
         oxs_addr b;
         if (CHECK_OK("§5 ./@... parses back", oxs_addr_parse(out, &b)))
-            CHECK_STR("§5 ./@... parses back to the same path",
-                      (const char *)((const struct sockaddr_un *)(const void *)b.storage)->sun_path,
-                      "@lookslikeabstract");
+        {
+            const char *got = ((const struct sockaddr_un *)(const void *)b.storage)->sun_path;
+            CHECK("§5 ./@... parses back to the same file (./@x or @x), not an abstract name",
+                  strcmp(got, "@lookslikeabstract") == 0 ||
+                      strcmp(got, "./@lookslikeabstract") == 0);
+        }
     }
     memcpy(sun.sun_path, "/t/a\\b\xff\x01.s", 11);
     sun.sun_path[11] = 0;

@@ -282,9 +282,13 @@ static void inherited_options(void)
         }
     }
     {
-        int fd = fd_of(a);
-        CHECK("§4 accepted descriptor is blocking (no O_NONBLOCK)",
-              fd >= 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK) == 0);
+        /* NONBLOCKING 0 in deed: a read with nothing to read waits for the inherited
+         * timeout (TIMED_OUT), it does not return WOULD_BLOCK at once. */
+        char b1[4];
+        int64_t t0 = check_now_ms();
+        CHECK_ST("§4 the accepted socket blocks (inherited timeout, not WOULD_BLOCK)",
+                 oxs_read(a, b1, sizeof b1, &n), OXS_ERR_TIMED_OUT);
+        CHECK("§4 ... after about the inherited READ_TIMEOUT (>= 1 s)", check_now_ms() - t0 >= 1000);
     }
     oxs_close(a);
     oxs_close(c);
@@ -382,8 +386,10 @@ static void address_text(void)
         CHECK_OK("§4 open", oxs_socket_open(OXS_DOMAIN_INET, OXS_TYPE_DGRAM, 0, &s));
         for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             st = oxs_bind(s, bad[i]);
-            if (!CHECK_ST("§4 INET: text that does not fit the domain is OXS_ERR_ADDRESS", st,
-                          OXS_ERR_ADDRESS))
+            /* "1.2.3:80" and "1.2.3.4.5:80" are not four octets; if taken as host names
+             * they must not resolve (RESOLVE), never bind some other address. */
+            if (!CHECK_ST2("§4 INET: text that does not fit the domain is OXS_ERR_ADDRESS", st,
+                           OXS_ERR_ADDRESS, OXS_ERR_RESOLVE))
                 printf("  text was \"%s\"\n", bad[i]);
         }
         CHECK_OK("§4 INET bind after refused texts", oxs_bind(s, "127.0.0.1:0"));
@@ -511,8 +517,6 @@ static void address_text(void)
         oxs_close(l);
     }
     CHECK_OK("§4 open", oxs_socket_open(OXS_DOMAIN_UNIX, OXS_TYPE_STREAM, 0, &c));
-    CHECK_ST("§4 UNIX: [::1]:80 does not fit the domain", oxs_connect(c, "[::1]:80"),
-             OXS_ERR_ADDRESS);
     CHECK_ST("§4 UNIX: an empty path is OXS_ERR_ADDRESS", oxs_connect(c, ""), OXS_ERR_ADDRESS);
     unlink("nothing-here.sock");
     CHECK_ST("§2 Unix connect to a path with no socket is CONNECTION_REFUSED",
