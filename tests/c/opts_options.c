@@ -216,6 +216,11 @@ static void boolean_options(struct kind *k, int nk)
             int unx = k[i].domain == OXS_DOMAIN_UNIX;
             int applies = (bools[b].tcp && tcp) || (bools[b].udp && udp) || (bools[b].unx && unx) ||
                           (bools[b].v6only && k[i].domain == OXS_DOMAIN_INET6);
+            /* IPv6 has no broadcast: BROADCAST applies to UDP over IPv4 only */
+            if (bools[b].opt == OXS_OPT_BROADCAST && k[i].domain == OXS_DOMAIN_INET6) {
+                set_refused(k[i].s, bools[b].opt, bools[b].name, 1, OXS_ERR_UNSUPPORTED, k[i].name);
+                continue;
+            }
             if (applies) {
                 set_get(k[i].s, bools[b].opt, bools[b].name, 1, 1, k[i].name);
                 set_get(k[i].s, bools[b].opt, bools[b].name, 0, 0, k[i].name);
