@@ -380,7 +380,7 @@ static void fork_rules(void)
 {
     oxs_socket c, s, l = 0, c2, s2;
     pid_t pid;
-    int status = -1;
+    int status = -1, res[2];
     char buf[16];
     size_t n;
     bg_call b;
@@ -397,6 +397,8 @@ static void fork_rules(void)
     bg_start(&b);
     CHECK("§1 a call in flight in the parent", wait_thread_blocked(b.tid));
     fflush(stdout);
+    if (pipe(res) != 0)
+        res[0] = res[1] = -1;
     pid = fork();
     if (pid == 0) {
         /* Child: exit code bits say what failed. */
@@ -416,7 +418,14 @@ static void fork_rules(void)
             close(fd);
         if (oxs_close(c) != OXS_ERR_BAD_HANDLE)
             code |= 16;
-        _exit(code);
+        /* The result goes through a pipe, not the exit status, which valgrind replaces
+         * when its leak check in the child finds the parent's threads' memory. */
+        {
+            unsigned char b = (unsigned char)code;
+            if (write(res[1], &b, 1) != 1)
+                _exit(99);
+        }
+        _exit(0);
     }
     CHECK("§1 fork", pid > 0);
     if (pid > 0) {
@@ -432,7 +441,13 @@ static void fork_rules(void)
         }
         CHECK("§1 the child exited normally", WIFEXITED(status));
         {
-            int code = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+            unsigned char b = 255;
+            int code;
+            close(res[1]);
+            if (read(res[0], &b, 1) != 1)
+                b = 255;
+            close(res[0]);
+            code = b;
             CHECK_INT("§1 child: write on an inherited handle (bit 1)", code & 1, 0);
             CHECK_INT("§1 child: close of an inherited handle (bit 2)", code & 2, 0);
             CHECK_INT("§1 child: close of an inherited Unix listener (bit 4)", code & 4, 0);
