@@ -77,16 +77,18 @@ fn summary(out: &Output) -> String {
         .join("\n")
 }
 
-fn check_output(what: &str, out: &Output) {
+/// Ok when the program exited 0 and printed its SUMMARY; else the text to fail with.
+fn check_output(what: &str, out: &Output) -> Result<(), String> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\nstdout:\n{stdout}\nstderr (last 6000 bytes):\n{}",
+    if out.status.success() && stdout.contains("SUMMARY") {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} failed ({}):\nstdout:\n{stdout}\nstderr (last 6000 bytes):\n{}\n",
         out.status,
         tail(&stderr, 6000)
-    );
-    assert!(stdout.contains("SUMMARY"), "{what} printed no SUMMARY line:\n{stdout}");
+    ))
 }
 
 fn tail(s: &str, n: usize) -> &str {
@@ -100,36 +102,48 @@ fn tail(s: &str, n: usize) -> &str {
     &s[start..]
 }
 
-/// Compiles and runs one program plainly, then under valgrind.
+/// Compiles and runs one program plainly, then under valgrind; fails (after both
+/// runs, so that each shows what it found) when either failed.
 fn run_core(name: &str, dual: bool) {
     let dir = common::scratch(&format!("c_core_{name}"));
     let exe = build(name, &dir);
     let run_dir = dir.join("run");
     std::fs::create_dir_all(&run_dir).expect("create run folder");
     let argv = vec![exe.display().to_string(), run_dir.display().to_string()];
-    let out = common::run_bounded(&mut command(&argv, &dir, dual), Duration::from_secs(120));
-    check_output(name, &out);
-    println!("{name}: {}", summary(&out));
+    let plain = common::run_bounded(&mut command(&argv, &dir, dual), Duration::from_secs(120));
+    println!("{name}: {}", summary(&plain));
 
-    if !common::have_tool("valgrind") {
+    let mut valgrind = None;
+    if common::have_tool("valgrind") {
+        let vg_dir = dir.join("vg");
+        std::fs::create_dir_all(&vg_dir).expect("create valgrind run folder");
+        let vg = vec![
+            "valgrind".to_string(),
+            "--leak-check=full".to_string(),
+            "--error-exitcode=1".to_string(),
+            "--quiet".to_string(),
+            exe.display().to_string(),
+            vg_dir.display().to_string(),
+        ];
+        let mut cmd = command(&vg, &dir, dual);
+        cmd.env("OXS_TEST_SLOW", "1");
+        let out = common::run_bounded(&mut cmd, Duration::from_secs(600));
+        println!("{name} (valgrind): {}", summary(&out));
+        valgrind = Some(out);
+    } else {
         eprintln!("*** NOT TESTED: {name} under valgrind (valgrind is not installed) ***");
-        return;
     }
-    let vg_dir = dir.join("vg");
-    std::fs::create_dir_all(&vg_dir).expect("create valgrind run folder");
-    let vg = vec![
-        "valgrind".to_string(),
-        "--leak-check=full".to_string(),
-        "--error-exitcode=1".to_string(),
-        "--quiet".to_string(),
-        exe.display().to_string(),
-        vg_dir.display().to_string(),
-    ];
-    let mut cmd = command(&vg, &dir, dual);
-    cmd.env("OXS_TEST_SLOW", "1");
-    let out = common::run_bounded(&mut cmd, Duration::from_secs(600));
-    check_output(&format!("{name} under valgrind"), &out);
-    println!("{name} (valgrind): {}", summary(&out));
+
+    let mut report = String::new();
+    if let Err(e) = check_output(name, &plain) {
+        report.push_str(&e);
+    }
+    if let Some(out) = &valgrind {
+        if let Err(e) = check_output(&format!("{name} under valgrind"), out) {
+            report.push_str(&e);
+        }
+    }
+    assert!(report.is_empty(), "{report}");
 }
 
 #[test]

@@ -394,6 +394,13 @@ static void address_text(void)
         }
         CHECK_OK("§4 INET bind after refused texts", oxs_bind(s, "127.0.0.1:0"));
         oxs_close(s);
+        /* inet_aton's short forms are not four octets either: 127.1 must not become
+         * 127.0.0.1 by way of the resolver. */
+        CHECK_OK("§4 open", oxs_socket_open(OXS_DOMAIN_INET, OXS_TYPE_DGRAM, 0, &s));
+        st = oxs_connect(s, "127.1:9");
+        CHECK_ST2("§4 INET: \"127.1:9\" (not four octets) is OXS_ERR_ADDRESS", st, OXS_ERR_ADDRESS,
+                  OXS_ERR_RESOLVE);
+        oxs_close(s);
     }
     oxs_close(l);
 
