@@ -87,7 +87,31 @@ pub fn recv(sock: &SocketRef, buf: &mut [u8], flags: i32, from: Option<&mut oxs_
     if full == 0 && cap > 0 && sock.guard.closed() {
         return Err(Error::status(OXS_ERR_CLOSED));
     }
+    if flags & OXS_MSG_WAITALL != 0 && flags & OXS_MSG_PEEK == 0 && !is_message_type(sock) && full > 0 {
+        let more = wait_all(sock, &mut buf[full.min(cap)..], flags, &mut deadline);
+        return Ok(Received { len: full + more, full: full + more });
+    }
     Ok(Received { len: full.min(cap), full })
+}
+
+/// MSG_WAITALL on a descriptor that is O_NONBLOCK because of a timeout: the kernel
+/// returns what is there, so the rest is read here, within the same deadline. As with
+/// the kernel's WAITALL, the end of the stream or an error returns what arrived.
+fn wait_all(sock: &SocketRef, rest: &mut [u8], flags: i32, deadline: &mut Option<Instant>) -> usize {
+    let mut done = 0;
+    while done < rest.len() {
+        let tail = &mut rest[done..];
+        let (ptr, len) = (tail.as_mut_ptr(), tail.len());
+        let dontwait = flags & OXS_MSG_DONTWAIT != 0;
+        match retry_io(sock, Dir::Read, dontwait, deadline, || {
+            // SAFETY: ptr/len are the unfilled tail of the caller's buffer.
+            unsafe { libc::recv(sock.fd(), ptr.cast(), len, flags) }
+        }) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => done += n,
+        }
+    }
+    done
 }
 
 /// `send(2)`, always with MSG_NOSIGNAL.

@@ -42,6 +42,13 @@ pub fn lookup(host: &str, port: u16, family: i32, v4_mapped: bool) -> Result<Vec
     if host.is_empty() {
         return Err(Error::address("empty host name"));
     }
+    if looks_numeric(host) {
+        // getaddrinfo would read "1.2.3" or "0x7f.1" as inet_aton does; the contract
+        // wants exactly four decimal octets, and no real host name ends in a number.
+        return Err(Error::address(format!(
+            "{host:?} is not an IP address (four decimal octets) or a host name"
+        )));
+    }
     let c_host = CString::new(host).map_err(|_| Error::address("host name contains NUL"))?;
     // SAFETY: an all-zero addrinfo is a valid "no hints" value.
     let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
@@ -88,4 +95,15 @@ fn gai_error(rc: i32, host: &str) -> Error {
     // SAFETY: gai_strerror returns a static NUL-terminated string.
     let text = unsafe { CStr::from_ptr(libc::gai_strerror(rc)) }.to_string_lossy();
     Error::new(OXS_ERR_RESOLVE, format!("cannot resolve {host}: {}", text.to_lowercase()))
+}
+
+/// True for text whose last label is a number: not a host name (RFC 3696 §2), and not a
+/// valid address either once `numeric` has refused it.
+fn looks_numeric(host: &str) -> bool {
+    let last = host.trim_end_matches('.').rsplit('.').next().unwrap_or("");
+    !last.is_empty()
+        && (last.bytes().all(|b| b.is_ascii_digit())
+            || (last.len() > 2
+                && last[..2].eq_ignore_ascii_case("0x")
+                && last[2..].bytes().all(|b| b.is_ascii_hexdigit())))
 }

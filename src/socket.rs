@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 const NONBLOCKING: u32 = 1; // the caller's OXS_OPT_NONBLOCKING
 const INTERRUPTIBLE: u32 = 2; // OXS_OPT_INTERRUPTIBLE
 const FD_NONBLOCK: u32 = 4; // the descriptor's O_NONBLOCK, as we last set it
-const CONNECTING: u32 = 8; // a non-blocking connect is in progress
+const CONNECTING: u32 = 8; // a non-blocking connect was started
 
 /// A Unix socket file that this socket created and removes on close (contract §8).
 pub(crate) struct UnixFile {
@@ -398,14 +398,11 @@ pub fn connect(sock: &SocketRef, a: &oxs_addr) -> Result<()> {
 fn connect_inner(sock: &SocketRef, a: &oxs_addr, timeout_ms: u64) -> Result<()> {
     // SAFETY: a holds a validated sockaddr of a.len bytes.
     if unsafe { libc::connect(sock.fd, a.as_sockaddr(), a.len) } == 0 {
-        sock.set_flag(CONNECTING, false);
         return Ok(());
     }
     match errno() {
-        libc::EISCONN if sock.flag(CONNECTING) => {
-            sock.set_flag(CONNECTING, false);
-            Ok(())
-        }
+        // A non-blocking connect that has finished: repeating it answers OK from then on.
+        libc::EISCONN if sock.flag(CONNECTING) => Ok(()),
         e @ (libc::EINPROGRESS | libc::EALREADY) if sock.nonblocking() => {
             sock.set_flag(CONNECTING, true);
             Err(Error::os_as(OXS_ERR_WOULD_BLOCK, e))

@@ -1,6 +1,6 @@
 //! The socket lifecycle, the POSIX calls one for one (contract §4).
 
-use super::{bytes, bytes_mut, call, out, oxs_socket, text, OXS_INVALID};
+use super::{bytes, bytes_mut, call, oxs_socket, text, OXS_INVALID};
 use crate::addr::oxs_addr;
 use crate::error::{Arg, Error, Result};
 use crate::handle::{self, Kind, Object};
@@ -156,8 +156,9 @@ pub extern "C" fn oxs_connect(s: oxs_socket, address: *const c_char) -> oxs_stat
 pub extern "C" fn oxs_read(s: oxs_socket, buf: *mut c_void, len: usize, nread: *mut usize) -> oxs_status {
     call("oxs_read", Arg::Handle(s), || {
         // SAFETY: nread is NULL or a caller's writable size_t; buf has len writable bytes.
-        let (count, buf) = unsafe { (out(nread, "nread")?, bytes_mut(buf, len, "buf")?) };
-        *count = 0;
+        let count = unsafe { super::count(nread, "nread") }?;
+        // SAFETY: buf is NULL or has len bytes, as the caller promised.
+        let buf = unsafe { bytes_mut(buf, len, "buf") }?;
         let sock = handle::socket(s)?;
         if buf.is_empty() {
             return Ok(());
@@ -184,8 +185,9 @@ pub extern "C" fn oxs_write(
 ) -> oxs_status {
     call("oxs_write", Arg::Handle(s), || {
         // SAFETY: nwritten is NULL or a caller's writable size_t; buf has len readable bytes.
-        let (count, buf) = unsafe { (out(nwritten, "nwritten")?, bytes(buf, len, "buf")?) };
-        *count = 0;
+        let count = unsafe { super::count(nwritten, "nwritten") }?;
+        // SAFETY: buf is NULL or has len bytes, as the caller promised.
+        let buf = unsafe { bytes(buf, len, "buf") }?;
         *count = io::send(&handle::socket(s)?, buf, 0, None)?;
         Ok(())
     })

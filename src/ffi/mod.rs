@@ -60,6 +60,17 @@ pub(crate) unsafe fn out<'a, T>(p: *mut T, name: &'static str) -> Result<&'a mut
     unsafe { p.as_mut() }.ok_or_else(|| null(name))
 }
 
+/// A required count out-parameter, set to 0 at once so that it reads 0 on any failure.
+///
+/// # Safety
+/// `p` is NULL or valid for writes of a `usize`.
+pub(crate) unsafe fn count<'a>(p: *mut usize, name: &'static str) -> Result<&'a mut usize> {
+    // SAFETY: the caller's promise, as for out().
+    let c = unsafe { out(p, name) }?;
+    *c = 0;
+    Ok(c)
+}
+
 /// A required input structure.
 ///
 /// # Safety

@@ -1,7 +1,7 @@
 //! Data transfer (contract §6).
 
 use super::lifecycle::{publish, received};
-use super::{bytes, bytes_mut, call, input, out, oxs_socket, OXS_INVALID};
+use super::{bytes, bytes_mut, call, input, oxs_socket, OXS_INVALID};
 use crate::addr::oxs_addr;
 use crate::error::{Arg, Result};
 use crate::handle;
@@ -26,8 +26,9 @@ pub extern "C" fn oxs_send(
 ) -> oxs_status {
     call("oxs_send", Arg::Handle(s), || {
         // SAFETY: nsent is NULL or writable; buf has len readable bytes.
-        let (count, buf) = unsafe { (out(nsent, "nsent")?, bytes(buf, len, "buf")?) };
-        *count = 0;
+        let count = unsafe { super::count(nsent, "nsent") }?;
+        // SAFETY: buf is NULL or has len bytes, as the caller promised.
+        let buf = unsafe { bytes(buf, len, "buf") }?;
         *count = io::send(&handle::socket(s)?, buf, flags, None)?;
         Ok(())
     })
@@ -51,8 +52,9 @@ pub extern "C" fn oxs_recv(
 ) -> oxs_status {
     call("oxs_recv", Arg::Handle(s), || {
         // SAFETY: nrecv is NULL or writable; buf has len writable bytes.
-        let (count, buf) = unsafe { (out(nrecv, "nrecv")?, bytes_mut(buf, len, "buf")?) };
-        *count = 0;
+        let count = unsafe { super::count(nrecv, "nrecv") }?;
+        // SAFETY: buf is NULL or has len bytes, as the caller promised.
+        let buf = unsafe { bytes_mut(buf, len, "buf") }?;
         received(io::recv(&handle::socket(s)?, buf, flags, None)?, count)
     })
 }
@@ -71,8 +73,9 @@ pub extern "C" fn oxs_send_to(
 ) -> oxs_status {
     call("oxs_send_to", Arg::Handle(s), || {
         // SAFETY: nsent is NULL or writable; buf has len readable bytes; to is NULL or readable.
-        let (count, buf, to) = unsafe { (out(nsent, "nsent")?, bytes(buf, len, "buf")?, input(to, "to")?) };
-        *count = 0;
+        let count = unsafe { super::count(nsent, "nsent") }?;
+        // SAFETY: buf has len readable bytes; to is NULL or a readable oxs_addr.
+        let (buf, to) = unsafe { (bytes(buf, len, "buf")?, input(to, "to")?) };
         *count = io::send(&handle::socket(s)?, buf, 0, Some(to))?;
         Ok(())
     })
@@ -92,17 +95,22 @@ pub extern "C" fn oxs_recv_from(
     from: *mut oxs_addr,
 ) -> oxs_status {
     call("oxs_recv_from", Arg::Handle(s), || {
-        // SAFETY: nrecv is NULL or writable; buf has len writable bytes; from is NULL or writable.
-        let (count, buf, from) =
-            unsafe { (out(nrecv, "nrecv")?, bytes_mut(buf, len, "buf")?, from.as_mut()) };
-        *count = 0;
+        // SAFETY: from is NULL (allowed) or a caller's writable oxs_addr.
+        let mut from = unsafe { from.as_mut() };
+        if let Some(f) = from.as_deref_mut() {
+            f.len = 0; // and so it stays on failure
+        }
+        // SAFETY: nrecv is NULL or writable.
+        let count = unsafe { super::count(nrecv, "nrecv") }?;
+        // SAFETY: buf is NULL or has len writable bytes.
+        let buf = unsafe { bytes_mut(buf, len, "buf") }?;
         let mut addr = oxs_addr::default();
         let sock = handle::socket(s)?;
-        let result = io::recv(&sock, buf, 0, from.is_some().then_some(&mut addr));
+        let got = io::recv(&sock, buf, 0, from.is_some().then_some(&mut addr))?;
         if let Some(from) = from {
-            *from = addr; // len 0 on failure
+            *from = addr;
         }
-        received(result?, count)
+        received(got, count)
     })
 }
 
