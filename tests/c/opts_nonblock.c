@@ -182,7 +182,10 @@ static void reads_and_accept(void)
     SETUP(oxs_bind(u, "127.0.0.1:0"));
     SETUP(oxs_setopt(u, OXS_OPT_NONBLOCKING, 1));
     t0 = now_ms();
+    from.len = 5;
+    n = 5;
     expect_would_block(oxs_recv_from(u, buf, sizeof buf, &n, &from), t0, "§7 NONBLOCKING: recv_from on UDP");
+    CHECK(n == 0, "§1 a count is 0 on failure", "n=%zu", n);
     CHECK(from.len == 0, "§1 an oxs_addr is len 0 on failure", "len=%u", from.len);
     SETUP(oxs_setopt(u, OXS_OPT_NONBLOCKING, 0));
     t0 = now_ms();

@@ -167,6 +167,8 @@ static void read_side_timeouts(void)
     SETUP(oxs_bind(u, "127.0.0.1:0"));
     SETUP(oxs_setopt(u, OXS_OPT_READ_TIMEOUT_MS, 200));
     oxs_addr from;
+    from.len = 5;
+    n = 5;
     t0 = now_ms();
     expect_timeout(oxs_recv_from(u, buf, sizeof buf, &n, &from), t0, 150, 5000,
                    "§7 READ_TIMEOUT_MS bounds oxs_recv_from");
