@@ -105,7 +105,9 @@ fn tail(s: &str, n: usize) -> &str {
 /// Compiles and runs one program plainly, then under valgrind; fails (after both
 /// runs, so that each shows what it found) when either failed.
 fn run_core(name: &str, dual: bool) {
-    let dir = common::scratch(&format!("c_core_{name}"));
+    // One folder per process: a second run of the suite at the same time (a shared
+    // checkout) must not delete or fill this run's folder.
+    let dir = common::scratch(&format!("c_core_{name}_{}", std::process::id()));
     let exe = build(name, &dir);
     let run_dir = dir.join("run");
     std::fs::create_dir_all(&run_dir).expect("create run folder");
@@ -144,6 +146,7 @@ fn run_core(name: &str, dual: bool) {
         }
     }
     assert!(report.is_empty(), "{report}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
