@@ -40,11 +40,7 @@ const STOP_LIMIT: Duration = Duration::from_secs(20);
 
 /// The lines every client sends (the last one is long, to cross a few buffer sizes).
 fn lines() -> Vec<String> {
-    vec![
-        "hello".to_string(),
-        "oxsock says hi, with spaces".to_string(),
-        "x".repeat(1500),
-    ]
+    vec!["hello".to_string(), "oxsock says hi, with spaces".to_string(), "x".repeat(1500)]
 }
 
 /// Builds the examples once (the library first) and returns their folder.
@@ -53,9 +49,7 @@ fn examples() -> PathBuf {
     BUILD.call_once(|| {
         common::lib_dir();
         let out = common::run_bounded(
-            Command::new("make")
-                .arg("-C")
-                .arg(common::root().join("c-examples")),
+            Command::new("make").arg("-C").arg(common::root().join("c-examples")),
             Duration::from_secs(300),
         );
         assert!(
@@ -118,14 +112,7 @@ impl Server {
                 errs.lock().unwrap().push_str(&s);
             }),
         ];
-        let mut server = Server {
-            child: Some(child),
-            desc,
-            addr: String::new(),
-            stdout,
-            stderr,
-            readers,
-        };
+        let mut server = Server { child: Some(child), desc, addr: String::new(), stdout, stderr, readers };
         let deadline = Instant::now() + START_LIMIT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -156,16 +143,16 @@ impl Server {
 
     /// Sends `sig` and waits (bounded) for the exit; returns the exit status.
     fn stop(&mut self, sig: i32) -> ExitStatus {
+        // A server checks its stop flag just before each blocking call; a signal that
+        // lands between that check and the call would go unseen until the next one.
+        // Give the server a moment to be blocked (it is idle by now in every test).
+        thread::sleep(Duration::from_millis(100));
         // SAFETY: kill has no memory-safety preconditions; the pid is our own child,
         // not yet waited for, so it cannot have been reused.
         let rc = unsafe { libc::kill(self.pid(), sig) };
         assert_eq!(rc, 0, "kill {} failed", self.desc);
         let child = self.child.take().expect("running server");
-        let out = common::wait_bounded(
-            child,
-            STOP_LIMIT,
-            &format!("{} after signal {sig}", self.desc),
-        );
+        let out = common::wait_bounded(child, STOP_LIMIT, &format!("{} after signal {sig}", self.desc));
         for r in self.readers.drain(..) {
             let _ = r.join();
         }
@@ -186,12 +173,7 @@ impl Server {
 
     /// How many stdout lines start with `prefix`.
     fn count(&self, prefix: &str) -> usize {
-        self.stdout
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.starts_with(prefix))
-            .count()
+        self.stdout.lock().unwrap().iter().filter(|l| l.starts_with(prefix)).count()
     }
 
     fn stderr(&self) -> String {
@@ -291,17 +273,11 @@ impl Kind {
     }
 
     fn is_stream(self) -> bool {
-        matches!(
-            self,
-            Kind::Tcp4 | Kind::Tcp6 | Kind::UnixPath | Kind::UnixAbstract
-        )
+        matches!(self, Kind::Tcp4 | Kind::Tcp6 | Kind::UnixPath | Kind::UnixAbstract)
     }
 
     fn is_datagram(self) -> bool {
-        matches!(
-            self,
-            Kind::Udp4 | Kind::Udp6 | Kind::UnixgramPath | Kind::UnixgramAbstract
-        )
+        matches!(self, Kind::Udp4 | Kind::Udp6 | Kind::UnixgramPath | Kind::UnixgramAbstract)
     }
 
     /// The address a server binds (port 0: the kernel picks a free one).
@@ -313,11 +289,7 @@ impl Kind {
                 dir.join(format!("{prog}.sock")).display().to_string()
             }
             Kind::UnixAbstract | Kind::UnixgramAbstract => {
-                format!(
-                    "@oxsock-examples-{}-{}-{prog}",
-                    std::process::id(),
-                    self.tag()
-                )
+                format!("@oxsock-examples-{}-{}-{prog}", std::process::id(), self.tag())
             }
         }
     }
@@ -424,11 +396,7 @@ enum ServerProg {
 fn start_server(kind: Kind, prog: ServerProg, dir: &Path) -> Server {
     let cmd = match prog {
         ServerProg::Echo | ServerProg::Poll => {
-            let name = if prog == ServerProg::Echo {
-                "echo_server"
-            } else {
-                "poll_server"
-            };
+            let name = if prog == ServerProg::Echo { "echo_server" } else { "poll_server" };
             let mut c = Command::new(bin(name));
             c.arg(format!("{}://{}", kind.scheme(), kind.bind_addr(dir, name)));
             c
@@ -441,12 +409,7 @@ fn start_server(kind: Kind, prog: ServerProg, dir: &Path) -> Server {
         }
         ServerProg::Python => {
             let mut c = Command::new("python3");
-            c.args([
-                "-c",
-                PY_SERVER,
-                kind.scheme(),
-                &kind.bind_addr(dir, "python"),
-            ]);
+            c.args(["-c", PY_SERVER, kind.scheme(), &kind.bind_addr(dir, "python")]);
             c
         }
     };
@@ -470,42 +433,20 @@ fn run_every_client(kind: Kind, server: &Server) -> (usize, usize) {
     };
 
     // echo_client, lines from the command line, then from stdin.
-    check(
-        Command::new(bin("echo_client")).arg(&endpoint).args(&lines),
-        None,
-        &lines,
-    );
+    check(Command::new(bin("echo_client")).arg(&endpoint).args(&lines), None, &lines);
     let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    check(
-        Command::new(bin("echo_client")).arg(&endpoint),
-        Some(&input),
-        &lines,
-    );
+    check(Command::new(bin("echo_client")).arg(&endpoint), Some(&input), &lines);
     // timeout_client: one line, generous timeout.
     let one = vec!["one line within the timeout".to_string()];
-    check(
-        Command::new(bin("timeout_client")).args([&endpoint, "10000", &one[0]]),
-        None,
-        &one,
-    );
+    check(Command::new(bin("timeout_client")).args([&endpoint, "10000", &one[0]]), None, &one);
     // The low-level client of this family, arguments then stdin.
     if let Some((_, client)) = kind.low_level() {
-        check(
-            Command::new(bin(client)).arg(&server.addr).args(&lines),
-            None,
-            &lines,
-        );
-        check(
-            Command::new(bin(client)).arg(&server.addr),
-            Some(&input),
-            &lines,
-        );
+        check(Command::new(bin(client)).arg(&server.addr).args(&lines), None, &lines);
+        check(Command::new(bin(client)).arg(&server.addr), Some(&input), &lines);
     }
     // CPython's socket module as the client.
     check(
-        Command::new("python3")
-            .args(["-c", PY_CLIENT, kind.scheme(), &server.addr])
-            .args(&lines),
+        Command::new("python3").args(["-c", PY_CLIENT, kind.scheme(), &server.addr]).args(&lines),
         None,
         &lines,
     );
@@ -557,11 +498,7 @@ fn every_client_against_every_server(kind: Kind) {
             );
         }
         let stderr = server.stderr();
-        assert!(
-            stderr.is_empty(),
-            "{} wrote to stderr:\n{stderr}",
-            server.desc
-        );
+        assert!(stderr.is_empty(), "{} wrote to stderr:\n{stderr}", server.desc);
     }
 }
 
@@ -582,23 +519,14 @@ fn examples_compile_with_strict_warnings() {
         "timeout_client",
     ];
     for name in names {
-        assert!(
-            dir.join(name).is_file(),
-            "c-examples/build/{name} was not built"
-        );
+        assert!(dir.join(name).is_file(), "c-examples/build/{name} was not built");
     }
     // What make would run for each example: strict C99, warnings as errors.
     let out = common::run_bounded(
-        Command::new("make")
-            .args(["-B", "-n", "-C"])
-            .arg(common::root().join("c-examples")),
+        Command::new("make").args(["-B", "-n", "-C"]).arg(common::root().join("c-examples")),
         Duration::from_secs(60),
     );
-    assert!(
-        out.status.success(),
-        "make -n failed: {}",
-        text(&out.stderr)
-    );
+    assert!(out.status.success(), "make -n failed: {}", text(&out.stderr));
     let plan = text(&out.stdout);
     for name in names {
         let line = plan
@@ -606,10 +534,7 @@ fn examples_compile_with_strict_warnings() {
             .find(|l| l.contains(&format!("{name}.c")))
             .unwrap_or_else(|| panic!("make -n does not compile {name}.c:\n{plan}"));
         for flag in ["-std=c99", "-Wall", "-Wextra", "-Werror", "-Wl,-rpath,"] {
-            assert!(
-                line.contains(flag),
-                "{name}.c is compiled without {flag}: {line}"
-            );
+            assert!(line.contains(flag), "{name}.c is compiled without {flag}: {line}");
         }
     }
 }
@@ -760,10 +685,7 @@ fn servers_stop_on_signals_with_clients_connected() {
     server.stop_cleanly(libc::SIGTERM);
     assert_eof(p, "poll_server's client after SIGTERM");
 
-    for (prog, arg) in [
-        ("udp_listener", "127.0.0.1:0"),
-        ("echo_server", "udp://127.0.0.1:0"),
-    ] {
+    for (prog, arg) in [("udp_listener", "127.0.0.1:0"), ("echo_server", "udp://127.0.0.1:0")] {
         let mut server = Server::start({
             let mut c = Command::new(bin(prog));
             c.arg(arg);
@@ -806,15 +728,8 @@ fn poll_server_serves_many_clients_at_once() {
     // fill the socket, come back short or WOULD_BLOCK, and must resume later.
     let bulk = tcp_client(&server.addr);
     let mut w = bulk.try_clone().expect("clone stream");
-    let payload: Vec<u8> = (0..BULK)
-        .map(|i| {
-            if i % 100 == 99 {
-                b'\n'
-            } else {
-                b'a' + (i % 26) as u8
-            }
-        })
-        .collect();
+    let payload: Vec<u8> =
+        (0..BULK).map(|i| if i % 100 == 99 { b'\n' } else { b'a' + (i % 26) as u8 }).collect();
     let expected = payload.clone();
     let writer = thread::spawn(move || {
         w.write_all(&payload).expect("send 8 MiB");
@@ -831,16 +746,8 @@ fn poll_server_serves_many_clients_at_once() {
     }
     drop(r);
     server.stop_cleanly(libc::SIGTERM);
-    assert_eq!(
-        server.count("connection from "),
-        CLIENTS + 1,
-        "one 'connection from' line per client"
-    );
-    assert!(
-        server.stderr().is_empty(),
-        "poll_server wrote to stderr: {}",
-        server.stderr()
-    );
+    assert_eq!(server.count("connection from "), CLIENTS + 1, "one 'connection from' line per client");
+    assert!(server.stderr().is_empty(), "poll_server wrote to stderr: {}", server.stderr());
 }
 
 #[test]
@@ -850,10 +757,8 @@ fn timeout_client_reports_a_silent_peer() {
         let server = start_server_silent(kind, &dir);
         let endpoint = format!("{}://{}", kind.scheme(), server.addr);
         let start = Instant::now();
-        let out = common::run_bounded(
-            Command::new(bin("timeout_client")).args([&endpoint, "500"]),
-            CLIENT_LIMIT,
-        );
+        let out =
+            common::run_bounded(Command::new(bin("timeout_client")).args([&endpoint, "500"]), CLIENT_LIMIT);
         let elapsed = start.elapsed();
         let err = text(&out.stderr);
         assert_eq!(
@@ -865,31 +770,18 @@ fn timeout_client_reports_a_silent_peer() {
             err.contains("oxs_read") && err.contains("timed out"),
             "timeout_client should print the library's message for its oxs_read timing out, printed:\n{err}"
         );
-        assert!(
-            out.stdout.is_empty(),
-            "no reply was sent, yet it printed {:?}",
-            text(&out.stdout)
-        );
+        assert!(out.stdout.is_empty(), "no reply was sent, yet it printed {:?}", text(&out.stdout));
         // A timeout never fires early (no upper bound: the machine may be slow).
-        assert!(
-            elapsed >= Duration::from_millis(450),
-            "gave up after {elapsed:?}, before 500 ms"
-        );
+        assert!(elapsed >= Duration::from_millis(450), "gave up after {elapsed:?}, before 500 ms");
     }
 
     // Nothing listens on a port just freed: refused, exit 1, with the library's message.
     let port = common::free_port();
     let endpoint = format!("tcp://127.0.0.1:{port}");
-    let out = common::run_bounded(
-        Command::new(bin("timeout_client")).args([&endpoint, "2000"]),
-        CLIENT_LIMIT,
-    );
+    let out =
+        common::run_bounded(Command::new(bin("timeout_client")).args([&endpoint, "2000"]), CLIENT_LIMIT);
     let err = text(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "refused dial: want exit 1\nstderr: {err}"
-    );
+    assert_eq!(out.status.code(), Some(1), "refused dial: want exit 1\nstderr: {err}");
     assert!(
         err.contains("oxs_dial") && err.contains("refused"),
         "a refused dial should say so, printed:\n{err}"
@@ -898,23 +790,14 @@ fn timeout_client_reports_a_silent_peer() {
 
 fn start_server_silent(kind: Kind, dir: &Path) -> Server {
     let mut c = Command::new("python3");
-    c.args([
-        "-c",
-        PY_SERVER,
-        kind.scheme(),
-        &kind.bind_addr(dir, "silent"),
-        "silent",
-    ]);
+    c.args(["-c", PY_SERVER, kind.scheme(), &kind.bind_addr(dir, "silent"), "silent"]);
     Server::start(c)
 }
 
 #[test]
 fn ping_reaches_loopback_or_explains_root() {
     if common::is_root() {
-        let out = common::run_bounded(
-            Command::new(bin("ping")).args(["127.0.0.1", "2"]),
-            CLIENT_LIMIT,
-        );
+        let out = common::run_bounded(Command::new(bin("ping")).args(["127.0.0.1", "2"]), CLIENT_LIMIT);
         let so = text(&out.stdout);
         assert!(
             out.status.success(),
@@ -929,20 +812,10 @@ fn ping_reaches_loopback_or_explains_root() {
                 "no reply line for icmp_seq={seq}:\n{so}"
             );
         }
-        assert!(
-            so.contains("2 packets transmitted, 2 received"),
-            "summary:\n{so}"
-        );
+        assert!(so.contains("2 packets transmitted, 2 received"), "summary:\n{so}");
         // `localhost` resolves through oxs_resolve.
-        let out = common::run_bounded(
-            Command::new(bin("ping")).args(["localhost", "1"]),
-            CLIENT_LIMIT,
-        );
-        assert!(
-            out.status.success(),
-            "ping localhost 1: {}",
-            text(&out.stderr)
-        );
+        let out = common::run_bounded(Command::new(bin("ping")).args(["localhost", "1"]), CLIENT_LIMIT);
+        assert!(out.status.success(), "ping localhost 1: {}", text(&out.stderr));
     } else {
         eprintln!("*** ping as root NOT TESTED: not running as root ***");
     }
@@ -950,10 +823,7 @@ fn ping_reaches_loopback_or_explains_root() {
     // Without the capability: a clear message and exit status 2. As root, drop to
     // nobody for this (when nobody may run the programs of this checkout at all).
     let mut cmd = Command::new(bin("ping"));
-    cmd.args(["127.0.0.1", "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(["127.0.0.1", "1"]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     if common::is_root() {
         use std::os::unix::process::CommandExt;
         cmd.uid(65534).gid(65534);
@@ -968,16 +838,10 @@ fn ping_reaches_loopback_or_explains_root() {
     let out = common::wait_bounded(child, CLIENT_LIMIT, "ping 127.0.0.1 1 as nobody");
     let err = text(&out.stderr);
     if err.contains("error while loading shared libraries") {
-        eprintln!(
-            "*** ping without root NOT TESTED: user nobody cannot load liboxsock.so ({err}) ***"
-        );
+        eprintln!("*** ping without root NOT TESTED: user nobody cannot load liboxsock.so ({err}) ***");
         return;
     }
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "ping without root: want exit 2\nstderr: {err}"
-    );
+    assert_eq!(out.status.code(), Some(2), "ping without root: want exit 2\nstderr: {err}");
     assert!(
         err.contains("root") && err.contains("CAP_NET_RAW"),
         "ping without root should say raw sockets need root or CAP_NET_RAW, said:\n{err}"
@@ -991,8 +855,7 @@ fn tcp_echo_session_is_clean_under_valgrind() {
     }
     let valgrind = |prog: &str| {
         let mut c = Command::new("valgrind");
-        c.args(["-q", "--leak-check=full", "--error-exitcode=1"])
-            .arg(bin(prog));
+        c.args(["-q", "--leak-check=full", "--error-exitcode=1"]).arg(bin(prog));
         c
     };
     let lines = lines();
@@ -1004,22 +867,12 @@ fn tcp_echo_session_is_clean_under_valgrind() {
         c
     });
     let endpoint = format!("tcp://{}", server.addr);
-    let out = common::run_bounded(
-        valgrind("echo_client").arg(&endpoint).args(&lines),
-        Duration::from_secs(120),
-    );
+    let out =
+        common::run_bounded(valgrind("echo_client").arg(&endpoint).args(&lines), Duration::from_secs(120));
     assert_echoed(&out, &lines, "echo_client under valgrind");
-    assert!(
-        text(&out.stderr).is_empty(),
-        "valgrind on echo_client:\n{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).is_empty(), "valgrind on echo_client:\n{}", text(&out.stderr));
     server.stop_cleanly(libc::SIGTERM);
-    assert!(
-        server.stderr().is_empty(),
-        "valgrind on echo_server:\n{}",
-        server.stderr()
-    );
+    assert!(server.stderr().is_empty(), "valgrind on echo_server:\n{}", server.stderr());
 
     // tcp_server and tcp_client (the low-level calls).
     let mut server = Server::start({
@@ -1027,22 +880,12 @@ fn tcp_echo_session_is_clean_under_valgrind() {
         c.arg("127.0.0.1:0");
         c
     });
-    let out = common::run_bounded(
-        valgrind("tcp_client").arg(&server.addr).args(&lines),
-        Duration::from_secs(120),
-    );
+    let out =
+        common::run_bounded(valgrind("tcp_client").arg(&server.addr).args(&lines), Duration::from_secs(120));
     assert_echoed(&out, &lines, "tcp_client under valgrind");
-    assert!(
-        text(&out.stderr).is_empty(),
-        "valgrind on tcp_client:\n{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).is_empty(), "valgrind on tcp_client:\n{}", text(&out.stderr));
     server.stop_cleanly(libc::SIGTERM);
-    assert!(
-        server.stderr().is_empty(),
-        "valgrind on tcp_server:\n{}",
-        server.stderr()
-    );
+    assert!(server.stderr().is_empty(), "valgrind on tcp_server:\n{}", server.stderr());
 }
 
 #[test]
@@ -1059,22 +902,9 @@ fn demo_script_succeeds() {
         out.status,
         text(&out.stderr)
     );
-    for what in [
-        "TCP over IPv4",
-        "TCP over IPv6",
-        "Unix stream socket",
-        "demo: everything worked",
-    ] {
+    for what in ["TCP over IPv4", "TCP over IPv6", "Unix stream socket", "demo: everything worked"] {
         assert!(so.contains(what), "the demo did not report {what:?}:\n{so}");
     }
-    assert_eq!(
-        so.matches("got both back").count(),
-        3,
-        "three sessions:\n{so}"
-    );
-    assert_eq!(
-        so.matches("stopped cleanly").count(),
-        3,
-        "three clean stops:\n{so}"
-    );
+    assert_eq!(so.matches("got both back").count(), 3, "three sessions:\n{so}");
+    assert_eq!(so.matches("stopped cleanly").count(), 3, "three clean stops:\n{so}");
 }
