@@ -359,7 +359,7 @@ static void peer_credentials(void)
 
     /* through listen/accept on a Unix path */
     char path[600], ep[700];
-    snprintf(path, sizeof path, "%s/cred.sock", g_dir);
+    snprintf(path, sizeof path, "@oxsock-opts-cred-%d", (int)getpid()); /* abstract: no path length limits */
     snprintf(ep, sizeof ep, "unix://%s", path);
     oxs_socket l, c, s;
     SETUP(oxs_listen_on(ep, &l));
@@ -547,7 +547,7 @@ static void inheritance(void)
 
     /* Unix stream listener: timeouts and INTERRUPTIBLE inherited, NONBLOCKING not */
     char path[600], ep[700];
-    snprintf(path, sizeof path, "%s/inherit.sock", g_dir);
+    snprintf(path, sizeof path, "@oxsock-opts-inherit-%d", (int)getpid());
     snprintf(ep, sizeof ep, "unix://%s", path);
     SETUP(oxs_listen_on(ep, &l));
     SETUP(oxs_setopt(l, OXS_OPT_READ_TIMEOUT_MS, 4321));
