@@ -12,19 +12,17 @@ use std::time::Duration;
 /// Compiles `tests/c/<name>.c` into its own scratch folder and runs it there, bounded
 /// by `limit`; panics with its output unless it exits 0.
 fn run_c(name: &str, limit: Duration) {
-    let dir = common::scratch(&format!("c_options_poll_{name}"));
+    // One folder per process, so that two suite runs on one checkout do not collide.
+    let dir = common::scratch(&format!("c_options_poll_{name}_{}", std::process::id()));
     let src = common::root().join("tests/c").join(format!("{name}.c"));
     let exe = dir.join(name);
     common::compile_c(&[src.as_path()], &exe, &[]);
     let out = common::run_bounded(Command::new(&exe).arg(&dir).current_dir(&dir), limit);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{name} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
+    assert!(out.status.success(), "{name} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status);
     println!("{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

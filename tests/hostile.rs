@@ -13,7 +13,8 @@ use std::time::Duration;
 
 /// Compiles hostile.c into a scratch folder of its own; returns (folder, program).
 fn build(name: &str) -> (PathBuf, PathBuf) {
-    let dir = common::scratch(name);
+    // One folder per process, so that two suite runs on one checkout do not collide.
+    let dir = common::scratch(&format!("{name}_{}", std::process::id()));
     let src = common::root().join("tests/c/hostile.c");
     let exe = dir.join("hostile");
     common::compile_c(&[src.as_path()], &exe, &[]);
@@ -23,11 +24,7 @@ fn build(name: &str) -> (PathBuf, PathBuf) {
 fn check(name: &str, out: &std::process::Output) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{name} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
+    assert!(out.status.success(), "{name} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status);
     assert!(
         stdout.contains("hostile: ") && stdout.contains(" calls tried, 0 failures"),
         "{name}: no summary line:\n{stdout}"
@@ -38,11 +35,9 @@ fn check(name: &str, out: &std::process::Output) {
 #[test]
 fn hostile_inputs_get_documented_statuses() {
     let (dir, exe) = build("hostile");
-    let out = common::run_bounded(
-        Command::new(&exe).arg(&dir).current_dir(&dir),
-        Duration::from_secs(60),
-    );
+    let out = common::run_bounded(Command::new(&exe).arg(&dir).current_dir(&dir), Duration::from_secs(60));
     check("hostile", &out);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -54,12 +49,7 @@ fn hostile_inputs_under_valgrind() {
     let (dir, exe) = build("hostile_valgrind");
     let out = common::run_bounded(
         Command::new("valgrind")
-            .args([
-                "--quiet",
-                "--error-exitcode=97",
-                "--leak-check=no",
-                "--track-origins=no",
-            ])
+            .args(["--quiet", "--error-exitcode=97", "--leak-check=no", "--track-origins=no"])
             .arg(&exe)
             .arg(&dir)
             .current_dir(&dir),
@@ -71,4 +61,5 @@ fn hostile_inputs_under_valgrind() {
         !stderr.contains("Invalid read") && !stderr.contains("Invalid write"),
         "valgrind reported memory errors:\n{stderr}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
