@@ -101,7 +101,11 @@ impl Socket {
         // SAFETY: plain socket(2) call with checked arguments.
         let fd = unsafe { libc::socket(af_of(domain), sock_type_of(kind) | libc::SOCK_CLOEXEC, protocol) };
         if fd < 0 {
-            return Err(Error::last_os());
+            return Err(match errno() {
+                // socket(2) says EINVAL for an unknown protocol.
+                libc::EINVAL => Error::unsupported(format!("protocol {protocol} for this domain and type")),
+                e => Error::os(e),
+            });
         }
         Ok(Socket::adopt(fd, domain, kind, 0))
     }

@@ -1,6 +1,6 @@
 //! Addresses (contract §5).
 
-use super::{call, input, out, oxs_socket, text};
+use super::{call, input, oxs_socket, text};
 use crate::addr::{self, oxs_addr};
 use crate::consts::*;
 use crate::error::{Arg, Error, Result};
@@ -48,14 +48,14 @@ pub extern "C" fn oxs_addr_format(
     len: *mut usize,
 ) -> oxs_status {
     call("oxs_addr_format", Arg::None, || {
-        // SAFETY: buf is NULL or has cap writable bytes; len is NULL or writable.
-        let buf = unsafe { super::bytes_mut(buf as *mut c_void, cap, "buf") }?;
-        if let Some(first) = buf.first_mut() {
-            *first = 0;
-        }
         // SAFETY: len is NULL or a caller's writable size_t.
-        let len = unsafe { out(len, "len") }?;
-        *len = 0;
+        let len = unsafe { super::count(len, "len") }?;
+        if cap > 0 && !buf.is_null() {
+            // SAFETY: a non-NULL buf with cap > 0 has at least one writable byte.
+            unsafe { *buf = 0 }; // "" on every failure, an oversized cap included
+        }
+        // SAFETY: buf is NULL or has cap writable bytes.
+        let buf = unsafe { super::bytes_mut(buf as *mut c_void, cap, "buf") }?;
         // SAFETY: a is NULL or a caller's readable oxs_addr.
         let text = unsafe { input(a, "a") }?.format()?;
         *len = text.len();
