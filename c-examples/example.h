@@ -28,7 +28,10 @@ static inline void on_stop_signal(int sig)
 
 /* Installs on_stop_signal for SIGINT and SIGTERM WITHOUT SA_RESTART, so that a
  * call blocked on a handle with OXS_OPT_INTERRUPTIBLE set returns
- * OXS_ERR_INTERRUPTED instead of being retried. Returns 0, or -1 (errno set). */
+ * OXS_ERR_INTERRUPTED instead of being retried. Returns 0, or -1 (errno set).
+ * As with any flag set by a handler, a signal that lands after the loop has
+ * checked stop_requested but before the call blocks is noticed only when the
+ * call returns for another reason (a second Ctrl-C does it). */
 static inline int catch_stop_signals(void)
 {
     struct sigaction sa;

@@ -43,6 +43,7 @@ wait_listening() {
 
 # stops the server with SIGTERM; succeeds when it exits 0 within 5 s
 stop_server() {
+    sleep 0.1 # let the server get back into its blocking accept (see c-examples/example.h)
     kill -TERM "$SERVER_PID" 2>/dev/null
     i=0
     while kill -0 "$SERVER_PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
