@@ -301,7 +301,9 @@ fn committed_header_equals_generated_header() {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !in_git {
-        eprintln!("*** NOT TESTED: not a git checkout, cannot compare include/oxsock.h with the committed one ***");
+        eprintln!(
+            "*** NOT TESTED: not a git checkout, cannot compare include/oxsock.h with the committed one ***"
+        );
         return;
     }
     let tracked = Command::new("git")
