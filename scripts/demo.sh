@@ -67,7 +67,9 @@ fail() {
 demo_one() {
     label=$1 listen=$2 scheme=$3
     echo "$label: echo_server $listen"
-    "$BIN/echo_server" "$listen" >"$TMP/server.out" 2>&1 &
+    # a new, empty output file first, so that no earlier server's line is read
+    : >"$TMP/server.out"
+    "$BIN/echo_server" "$listen" >>"$TMP/server.out" 2>&1 &
     SERVER_PID=$!
     if ! addr=$(wait_listening); then
         fail "the server did not start"
