@@ -596,6 +596,35 @@ static void enums(void)
     VAL(strcmp(oxs_strerror(-99), "unknown status") != 0 && strcmp(oxs_strerror(-100), "unknown status") != 0);
 }
 
+/* Extreme option values: never a silent truncation (2^32 + 64 must not become 64). */
+static void option_values(void)
+{
+    oxs_socket t = OXS_INVALID;
+    SETUP(oxs_socket_open(OXS_DOMAIN_INET, OXS_TYPE_STREAM, 0, &t));
+    SETUP(oxs_setopt(t, OXS_OPT_TTL, 7));
+    for (int32_t o = OXS_OPT_REUSEADDR; o <= OXS_OPT_PEER_PID; o++) {
+        int timeout = o == OXS_OPT_READ_TIMEOUT_MS || o == OXS_OPT_WRITE_TIMEOUT_MS || o == OXS_OPT_CONNECT_TIMEOUT_MS;
+        int read_only = o >= OXS_OPT_ERROR;
+        oxs_status other = read_only ? OXS_ERR_UNSUPPORTED : EINVAL_;
+        if (o == OXS_OPT_V6ONLY || o == OXS_OPT_MULTICAST_TTL || o == OXS_OPT_MULTICAST_LOOP ||
+            o == OXS_OPT_BROADCAST || o >= OXS_OPT_PEER_UID)
+            other = OXS_ERR_UNSUPPORTED; /* does not apply to TCP over IPv4: either answer */
+        H2(oxs_setopt(t, o, INT64_MIN), EINVAL_, other);
+        H2(oxs_setopt(t, o, -1000000), EINVAL_, other);
+        if (timeout) {
+            H2(oxs_setopt(t, o, INT64_MAX), OXS_OK, EINVAL_);
+            continue;
+        }
+        H2(oxs_setopt(t, o, INT64_MAX), EINVAL_, other);
+        H2(oxs_setopt(t, o, ((int64_t)1 << 32) + 64), EINVAL_, other);
+        H2(oxs_setopt(t, o, ((int64_t)1 << 31)), EINVAL_, other);
+    }
+    int64_t v = 0;
+    if (H(oxs_getopt(t, OXS_OPT_TTL, &v), OXS_OK))
+        OUT(v == 7); /* every refused value left it alone */
+    oxs_close(t);
+}
+
 static void lengths(void)
 {
     char buf[8] = "abcdefg";
@@ -957,6 +986,7 @@ int main(int argc, char **argv)
     handles();
     null_pointers();
     enums();
+    option_values();
     lengths();
     strings();
     unix_paths();
