@@ -75,13 +75,7 @@ extern "C" {
     fn oxs_addr_port(a: *const OxsAddr) -> i32;
     fn oxs_poller_open(out: *mut u64) -> i32;
     fn oxs_poller_add(p: u64, s: u64, events: i32, token: u64) -> i32;
-    fn oxs_poller_wait(
-        p: u64,
-        events: *mut OxsEvent,
-        cap: usize,
-        timeout_ms: i32,
-        n: *mut usize,
-    ) -> i32;
+    fn oxs_poller_wait(p: u64, events: *mut OxsEvent, cap: usize, timeout_ms: i32, n: *mut usize) -> i32;
     fn oxs_poller_close(p: u64) -> i32;
     fn oxs_last_error() -> *const c_char;
 }
@@ -95,15 +89,11 @@ fn serial() -> MutexGuard<'static, ()> {
 fn last_error() -> String {
     // SAFETY: the contract says oxs_last_error never returns NULL and the text is
     // NUL-terminated and valid until this thread's next failing call.
-    unsafe { CStr::from_ptr(oxs_last_error()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr(oxs_last_error()) }.to_string_lossy().into_owned()
 }
 
 fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("read /proc/self/fd")
-        .count()
+    std::fs::read_dir("/proc/self/fd").expect("read /proc/self/fd").count()
 }
 
 /// A small seeded generator (xorshift64*), so a failing run can be repeated.
@@ -136,11 +126,7 @@ fn listen_loopback() -> (u64, u16) {
     // SAFETY: valid C string and out-pointer.
     let st = unsafe { oxs_listen_on(ep.as_ptr(), &mut l) };
     assert_eq!(st, OK, "oxs_listen_on: {}", last_error());
-    let mut a = OxsAddr {
-        storage: [0; 16],
-        len: 0,
-        reserved: 0,
-    };
+    let mut a = OxsAddr { storage: [0; 16], len: 0, reserved: 0 };
     // SAFETY: valid handle value and out-pointer.
     assert_eq!(unsafe { oxs_local_addr(l, &mut a) }, OK, "{}", last_error());
     // SAFETY: `a` was filled by the library.
@@ -298,9 +284,7 @@ fn sixteen_threads_hammer_one_handle_table() {
                             if g.is_empty() {
                                 Vec::new()
                             } else {
-                                (0..4)
-                                    .map(|_| g[rng.below(g.len() as u64) as usize])
-                                    .collect()
+                                (0..4).map(|_| g[rng.below(g.len() as u64) as usize]).collect()
                             }
                         };
                         for h in victims {
@@ -336,10 +320,7 @@ fn sixteen_threads_hammer_one_handle_table() {
          descriptors {before} -> {after}",
         start.elapsed()
     );
-    assert_eq!(
-        before, after,
-        "descriptors leaked: {before} before, {after} after"
-    );
+    assert_eq!(before, after, "descriptors leaked: {before} before, {after} after");
 }
 
 /// One racing call's outcome: its status, the bytes it reported, and how long it took
@@ -403,7 +384,7 @@ fn intruder() -> (u64, u64) {
     (c, d)
 }
 
-const RACES: usize = 300;
+const RACES: usize = 2000;
 const RACE_BUDGET: Duration = Duration::from_secs(20);
 
 #[test]
@@ -435,11 +416,7 @@ fn close_races_blocked_read() {
                 // SAFETY: buffer valid for its length.
                 let status = unsafe { oxs_read(a, buf.as_mut_ptr(), buf.len(), &mut n) };
                 buf.truncate(n.min(64));
-                Outcome {
-                    status,
-                    count: n,
-                    data: buf,
-                }
+                Outcome { status, count: n, data: buf }
             },
             || {
                 close_ok(a);
@@ -489,10 +466,7 @@ fn close_races_blocked_read() {
          first), slowest return after close {worst:?}, descriptors {before} -> {after}",
         start.elapsed()
     );
-    assert!(
-        worst < Duration::from_secs(2),
-        "a blocked read took {worst:?} to return"
-    );
+    assert!(worst < Duration::from_secs(2), "a blocked read took {worst:?} to return");
     assert_eq!(before, after, "descriptors leaked");
 }
 
@@ -529,11 +503,7 @@ fn close_races_blocked_write() {
                 let mut n = 0usize;
                 // SAFETY: buffer valid for its length.
                 let status = unsafe { oxs_write(a, data.as_ptr(), data.len(), &mut n) };
-                Outcome {
-                    status,
-                    count: n,
-                    data: Vec::new(),
-                }
+                Outcome { status, count: n, data: Vec::new() }
             },
             || {
                 close_ok(a);
@@ -570,10 +540,7 @@ fn close_races_blocked_write() {
          return after close {worst:?}, descriptors {before} -> {after}",
         start.elapsed()
     );
-    assert!(
-        worst < Duration::from_secs(2),
-        "a blocked write took {worst:?}"
-    );
+    assert!(worst < Duration::from_secs(2), "a blocked write took {worst:?}");
     assert_eq!(before, after, "descriptors leaked");
 }
 
@@ -599,11 +566,7 @@ fn close_races_blocked_accept() {
                     // SAFETY: the handle was just issued.
                     unsafe { oxs_close(s) };
                 }
-                Outcome {
-                    status,
-                    count: s as usize,
-                    data: Vec::new(),
-                }
+                Outcome { status, count: s as usize, data: Vec::new() }
             },
             || {
                 close_ok(l);
@@ -628,12 +591,7 @@ fn close_races_blocked_accept() {
         let mut s = 0u64;
         // SAFETY: out-pointer valid.
         let st = unsafe { oxs_accept(l2, &mut s, std::ptr::null_mut()) };
-        assert_eq!(
-            st,
-            OK,
-            "accept iteration {i}: the new listener's connection is gone: {}",
-            last_error()
-        );
+        assert_eq!(st, OK, "accept iteration {i}: the new listener's connection is gone: {}", last_error());
         for h in [s, c, l2] {
             close_ok(h);
         }
@@ -645,10 +603,7 @@ fn close_races_blocked_accept() {
          return after close {worst:?}, descriptors {before} -> {after}",
         start.elapsed()
     );
-    assert!(
-        worst < Duration::from_secs(2),
-        "a blocked accept took {worst:?}"
-    );
+    assert!(worst < Duration::from_secs(2), "a blocked accept took {worst:?}");
     assert_eq!(before, after, "descriptors leaked");
 }
 
@@ -666,12 +621,7 @@ fn close_races_poller_wait() {
         // SAFETY: valid out-pointer.
         assert_eq!(unsafe { oxs_poller_open(&mut p) }, OK, "{}", last_error());
         // SAFETY: valid handles.
-        assert_eq!(
-            unsafe { oxs_poller_add(p, a, POLL_IN, 7) },
-            OK,
-            "{}",
-            last_error()
-        );
+        assert_eq!(unsafe { oxs_poller_add(p, a, POLL_IN, 7) }, OK, "{}", last_error());
         let (out, lat) = race(
             &mut rng,
             move || {
@@ -679,11 +629,7 @@ fn close_races_poller_wait() {
                 let mut n = 0usize;
                 // SAFETY: the events array has room for `cap` entries.
                 let status = unsafe { oxs_poller_wait(p, evs.as_mut_ptr(), 4, -1, &mut n) };
-                Outcome {
-                    status,
-                    count: n,
-                    data: Vec::new(),
-                }
+                Outcome { status, count: n, data: Vec::new() }
             },
             || {
                 // SAFETY: valid handle.
@@ -715,10 +661,7 @@ fn close_races_poller_wait() {
          slowest return after close {worst:?}, descriptors {before} -> {after}",
         start.elapsed()
     );
-    assert!(
-        worst < Duration::from_secs(2),
-        "a blocked wait took {worst:?}"
-    );
+    assert!(worst < Duration::from_secs(2), "a blocked wait took {worst:?}");
     assert_eq!(before, after, "descriptors leaked");
 }
 

@@ -50,11 +50,7 @@ struct OxsAddr {
 
 impl OxsAddr {
     fn zeroed() -> Self {
-        OxsAddr {
-            storage: [0; 16],
-            len: 0,
-            reserved: 0,
-        }
+        OxsAddr { storage: [0; 16], len: 0, reserved: 0 }
     }
     fn bytes(&self) -> Vec<u8> {
         let all: Vec<u8> = self.storage.iter().flat_map(|w| w.to_ne_bytes()).collect();
@@ -76,9 +72,7 @@ extern "C" {
 
 fn last_error() -> String {
     // SAFETY: never NULL, NUL-terminated (contract §2).
-    unsafe { CStr::from_ptr(oxs_last_error()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr(oxs_last_error()) }.to_string_lossy().into_owned()
 }
 
 struct Rng(u64);
@@ -100,23 +94,13 @@ impl Rng {
 }
 
 fn seed() -> u64 {
-    std::env::var("OXSOCK_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        })
+    std::env::var("OXSOCK_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1
+    })
 }
 
 fn budget() -> Duration {
-    let secs = std::env::var("OXSOCK_FUZZ_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let secs = std::env::var("OXSOCK_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     Duration::from_secs(secs)
 }
 
@@ -212,15 +196,7 @@ fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
 
 fn random_bytes(rng: &mut Rng) -> Vec<u8> {
     let n = rng.below(40);
-    (0..n)
-        .map(|_| {
-            if rng.below(2) == 0 {
-                *rng.pick(ALPHABET)
-            } else {
-                rng.next() as u8
-            }
-        })
-        .collect()
+    (0..n).map(|_| if rng.below(2) == 0 { *rng.pick(ALPHABET) } else { rng.next() as u8 }).collect()
 }
 
 /// A C string of `v` up to its first NUL (what a C caller's buffer would be).
@@ -253,6 +229,9 @@ fn parse(text: &CStr) -> (i32, OxsAddr) {
     (st, a)
 }
 
+/// Inputs skipped by `known_unix_round_trip_bug`.
+static KNOWN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The checks for one `oxs_addr_parse` input. Returns true when it parsed.
 fn check_parse(input: &CStr) -> bool {
     let (st, a) = parse(input);
@@ -261,27 +240,17 @@ fn check_parse(input: &CStr) -> bool {
         ADDRESS => {
             assert_eq!(a.len, 0, "{input:?}: failed parse left len {}", a.len);
             let msg = last_error();
-            assert!(
-                msg.contains("addr_parse"),
-                "{input:?}: message does not name the operation: {msg:?}"
-            );
-            let plain = input
-                .to_bytes()
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || b".:[]/@%-_".contains(b));
-            if plain && !input.to_bytes().is_empty() {
+            assert!(msg.contains("addr_parse"), "{input:?}: message does not name the operation: {msg:?}");
+            let plain =
+                input.to_bytes().iter().all(|b| b.is_ascii_alphanumeric() || b".:[]/@%-_".contains(b));
+            // Long inputs may be cut short in the message; short ones must be there.
+            if plain && !input.to_bytes().is_empty() && input.to_bytes().len() <= 64 {
                 let t = input.to_str().unwrap();
-                assert!(
-                    msg.contains(t),
-                    "{input:?}: message does not name the input: {msg:?}"
-                );
+                assert!(msg.contains(t), "{input:?}: message does not name the input: {msg:?}");
             }
             return false;
         }
-        other => panic!(
-            "{input:?}: oxs_addr_parse returned {other} ({})",
-            last_error()
-        ),
+        other => panic!("{input:?}: oxs_addr_parse returned {other} ({})", last_error()),
     }
     assert!(a.len > 0 && a.len <= 128, "{input:?}: len {}", a.len);
     assert_eq!(a.reserved, 0, "{input:?}: reserved not 0");
@@ -296,24 +265,15 @@ fn check_parse(input: &CStr) -> bool {
         assert!((0..=65535).contains(&port), "{input:?}: port {port}");
     }
     let text = format(&a).unwrap_or_else(|e| panic!("{input:?} parsed but does not format: {e:?}"));
+    if known_unix_round_trip_bug(&a, &text) {
+        KNOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return true;
+    }
     let ctext = CString::new(text.clone()).expect("formatted text has a NUL");
     let (st2, b) = parse(&ctext);
-    assert_eq!(
-        st2,
-        OK,
-        "{input:?} formats as {text:?}, which does not parse: {}",
-        last_error()
-    );
-    assert_eq!(
-        a.bytes(),
-        b.bytes(),
-        "{input:?} -> {text:?} re-parses to other bytes"
-    );
-    assert_eq!(
-        format(&b).unwrap(),
-        text,
-        "{input:?}: formatting is not stable"
-    );
+    assert_eq!(st2, OK, "{input:?} formats as {text:?}, which does not parse: {}", last_error());
+    assert_eq!(a.bytes(), b.bytes(), "{input:?} -> {text:?} re-parses to other bytes");
+    assert_eq!(format(&b).unwrap(), text, "{input:?}: formatting is not stable");
     // Rust's std agrees on IP addresses it can read (no scope names).
     if let Ok(sa) = input.to_str().unwrap_or("").parse::<SocketAddr>() {
         assert_eq!(port, sa.port() as i32, "{input:?}: port differs from std's");
@@ -321,11 +281,7 @@ fn check_parse(input: &CStr) -> bool {
         if let Ok(std_c) = CString::new(std_text.clone()) {
             let (st3, c) = parse(&std_c);
             assert_eq!(st3, OK, "std's {std_text:?} does not parse");
-            assert_eq!(
-                c.bytes(),
-                a.bytes(),
-                "{input:?}: differs from std's reading {std_text:?}"
-            );
+            assert_eq!(c.bytes(), a.bytes(), "{input:?}: differs from std's reading {std_text:?}");
         }
     }
     // A too-small buffer: BUFFER_TOO_SMALL, the length needed, and "" written.
@@ -367,11 +323,7 @@ fn addr_parse_accepts_what_std_accepts() {
             }
         };
         let c = CString::new(text.clone()).unwrap();
-        assert!(
-            check_parse(&c),
-            "{text:?} (std reads it) did not parse: {}",
-            last_error()
-        );
+        assert!(check_parse(&c), "{text:?} (std reads it) did not parse: {}", last_error());
     }
 }
 
@@ -400,15 +352,13 @@ fn addr_parse_fuzz_random_and_mutated() {
     // The corpus itself parses.
     for t in CORPUS {
         let c = CString::new(*t).unwrap();
-        assert!(
-            check_parse(&c),
-            "corpus entry {t:?} does not parse: {}",
-            last_error()
-        );
+        assert!(check_parse(&c), "corpus entry {t:?} does not parse: {}", last_error());
     }
     println!(
-        "addr_parse fuzz (seed {seed}): {n} inputs in {:?}, {parsed} parsed and round-tripped",
-        start.elapsed()
+        "addr_parse fuzz (seed {seed}): {n} inputs in {:?}, {parsed} parsed and round-tripped \
+         ({} of them Unix paths of a known non-round-tripping shape, not re-parsed)",
+        start.elapsed(),
+        KNOWN.load(std::sync::atomic::Ordering::Relaxed)
     );
     assert!(n >= 20_000);
 }
@@ -418,7 +368,7 @@ fn addr_from_sockaddr_and_format_fuzz_random_bytes() {
     let seed = seed() ^ 0xABCD;
     let mut rng = Rng(seed);
     let start = Instant::now();
-    let (mut n, mut converted) = (0u64, 0u64);
+    let (mut n, mut converted, mut over_long) = (0u64, 0u64, 0u64);
     let families: [u16; 5] = [1, 2, 10, 0, 17];
     while start.elapsed() < budget() || n < 20_000 {
         n += 1;
@@ -447,26 +397,21 @@ fn addr_from_sockaddr_and_format_fuzz_random_bytes() {
         match st {
             OK => {
                 converted += 1;
-                assert!(
-                    a.len as usize <= 128 && a.len <= len,
-                    "len {} from {len}",
-                    a.len
-                );
-                let text = format(&a).unwrap_or_else(|e| {
-                    panic!("converted family {fam} len {len} does not format: {e:?}")
-                });
-                if text != "(unnamed)" {
+                assert!(a.len as usize <= 128 && a.len <= len, "len {} from {len}", a.len);
+                let text = format(&a)
+                    .unwrap_or_else(|e| panic!("converted family {fam} len {len} does not format: {e:?}"));
+                // A Unix path whose text is over 107 bytes cannot parse: the known bug
+                // that unix_names_near_the_length_limit_round_trip shows. Counted, not
+                // failed here, so that the fuzzing goes on looking for others.
+                let over_long_unix = known_unix_round_trip_bug(&a, &text);
+                if over_long_unix {
+                    over_long += 1;
+                }
+                if text != "(unnamed)" && !over_long_unix {
                     let c = CString::new(text.clone()).unwrap();
                     let (st2, b) = parse(&c);
-                    assert_eq!(
-                        st2, OK,
-                        "{text:?} (from family {fam}, len {len}) does not parse"
-                    );
-                    assert_eq!(
-                        format(&b).unwrap(),
-                        text,
-                        "{text:?} does not format back the same"
-                    );
+                    assert_eq!(st2, OK, "{text:?} (from family {fam}, len {len}) does not parse");
+                    assert_eq!(format(&b).unwrap(), text, "{text:?} does not format back the same");
                     // SAFETY: valid addresses.
                     unsafe {
                         assert_eq!(oxs_addr_domain(&a), oxs_addr_domain(&b));
@@ -486,16 +431,8 @@ fn addr_from_sockaddr_and_format_fuzz_random_bytes() {
             *w = rng.next();
         }
         junk.storage[0] = (junk.storage[0] & !0xffff) | u64::from(fam);
-        junk.len = if rng.below(2) == 0 {
-            len
-        } else {
-            rng.next() as u32
-        };
-        junk.reserved = if rng.below(4) == 0 {
-            rng.next() as u32
-        } else {
-            0
-        };
+        junk.len = if rng.below(2) == 0 { len } else { rng.next() as u32 };
+        junk.reserved = if rng.below(4) == 0 { rng.next() as u32 } else { 0 };
         let mut buf = vec![0 as c_char; 512];
         let mut l = 0usize;
         // SAFETY: buf has 512 bytes.
@@ -517,22 +454,110 @@ fn addr_from_sockaddr_and_format_fuzz_random_bytes() {
         }
     }
     println!(
-        "from_sockaddr/format fuzz (seed {seed}): {n} inputs in {:?}, {converted} converted",
+        "from_sockaddr/format fuzz (seed {seed}): {n} inputs in {:?}, {converted} converted, \
+         {over_long} of them Unix paths of a known non-round-tripping shape (not re-parsed)",
         start.elapsed()
     );
 }
 
-const SCHEMES: &[&str] = &[
-    "tcp",
-    "tcp4",
-    "tcp6",
-    "udp",
-    "udp4",
-    "udp6",
-    "unix",
-    "unixgram",
-    "unixpacket",
-];
+/// Unix names at the edges must round-trip (contract §5: format writes text that
+/// parse reads back to the same address; NUL, invalid UTF-8 and backslash are written
+/// `\xHH` "so every name round-trips"). Each case below is one the fuzzing found; the
+/// random tests skip (and count) these shapes so that they go on looking for others.
+/// - a relative path of 106 or 107 bytes (bind accepts it; getsockname gives it back):
+///   the `./` that format puts in front pushes the text over parse's 107-byte limit;
+/// - a relative path that starts with `[` (a folder named `[x]`): written bare, it is
+///   read back by its shape as `[v6]:port` and refused;
+/// - a path holding a NUL byte, which parse accepts from `\x00`: format stops at the
+///   NUL, so the text names another path;
+/// - a 108-byte `sun_path` without a NUL (Linux allows it): from_sockaddr accepts it,
+///   but no text for it parses. (Refusing it in from_sockaddr would also do.)
+#[test]
+fn unix_names_round_trip_at_the_edges() {
+    let mut failures = Vec::new();
+    let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
+    for n in [100usize, 105, 106, 107] {
+        cases.push((format!("relative {n}-byte path"), vec![b'a'; n]));
+    }
+    let mut slashed = vec![b'/'];
+    slashed.extend(vec![b'a'; 106]);
+    cases.push(("absolute 107-byte path".into(), slashed));
+    cases.push(("relative path [x]/s".into(), b"[x]/s".to_vec()));
+    cases.push(("relative path [::1]:80/s".into(), b"[::1]:80/s".to_vec()));
+    for (what, path) in &cases {
+        let mut raw = 1u16.to_ne_bytes().to_vec();
+        raw.extend(path);
+        raw.push(0);
+        let mut a = OxsAddr::zeroed();
+        // SAFETY: raw is valid for its length.
+        let st = unsafe { oxs_addr_from_sockaddr(raw.as_ptr(), raw.len() as u32, &mut a) };
+        if st != OK {
+            failures.push(format!("{what}: from_sockaddr refused it: {}", last_error()));
+            continue;
+        }
+        let text = format(&a).expect("format");
+        let c = CString::new(text.clone()).unwrap();
+        let (st, _) = parse(&c);
+        if st != OK {
+            failures.push(format!(
+                "{what}: formats as {text:?} ({} bytes), which does not parse: {}",
+                text.len(),
+                last_error()
+            ));
+        }
+    }
+    // A 108-byte sun_path with no NUL.
+    let mut raw = 1u16.to_ne_bytes().to_vec();
+    raw.extend(vec![b'/'; 1]);
+    raw.extend(vec![b'b'; 107]);
+    let mut a = OxsAddr::zeroed();
+    // SAFETY: raw is valid for its length.
+    let st = unsafe { oxs_addr_from_sockaddr(raw.as_ptr(), raw.len() as u32, &mut a) };
+    if st == OK {
+        let text = format(&a).expect("format");
+        let (st, _) = parse(&CString::new(text.clone()).unwrap());
+        if st != OK {
+            failures.push(format!(
+                "108-byte sun_path without NUL: from_sockaddr accepts it, but its text \
+                 ({} bytes) does not parse: {}",
+                text.len(),
+                last_error()
+            ));
+        }
+    }
+    // A path with a NUL in it, from the \x00 escape.
+    for t in ["/a\\x00b", "./x\\x00y"] {
+        let (st, a) = parse(&CString::new(t).unwrap());
+        if st != OK {
+            continue; // refusing it is fine too
+        }
+        let text = format(&a).expect("format");
+        let (st2, b) = parse(&CString::new(text.clone()).unwrap());
+        if st2 != OK || b.bytes() != a.bytes() {
+            failures.push(format!(
+                "{t:?} parses (a path holding a NUL) but formats as {text:?}, which reads \
+                 back as another address"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "Unix names that do not round-trip: {failures:#?}");
+}
+
+/// The shapes that `unix_names_round_trip_at_the_edges` shows failing, skipped (and
+/// counted) by the random tests.
+fn known_unix_round_trip_bug(a: &OxsAddr, text: &str) -> bool {
+    let b = a.bytes();
+    let is_unix_path = b.len() > 2 && b[0] == 1 && b[1] == 0 && b[2] != 0;
+    is_unix_path
+        && (text.len() > 107 || text.starts_with('[') || b[2..].iter().rev().skip(1).any(|&c| c == 0))
+}
+
+const SCHEMES: &[&str] = &["tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "unix", "unixgram", "unixpacket"];
+
+/// Listeners and sockets the endpoint fuzzing really opened (all on loopback or
+/// abstract names), and dials that really tried to connect (refused on loopback).
+static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Calls listen_on or dial; closes what opens. Returns the status.
 fn endpoint_call(listen: bool, ep: &[u8]) -> i32 {
@@ -547,9 +572,13 @@ fn endpoint_call(listen: bool, ep: &[u8]) -> i32 {
         }
     };
     if st == OK {
+        OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // SAFETY: just issued.
         assert_eq!(unsafe { oxs_close(s) }, OK);
     } else {
+        if st == CONNECTION_REFUSED {
+            REFUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         assert_eq!(s, 0, "{c:?}: failed call left a handle");
         let msg = last_error();
         assert!(!msg.is_empty(), "{c:?}: no message");
@@ -618,11 +647,7 @@ fn endpoint_parser_fuzz_invalid_and_loopback_only() {
             // A loopback host with a port that does not parse: OXS_ERR_ADDRESS.
             1 => {
                 let scheme = *rng.pick(&SCHEMES[..6]);
-                let host = if scheme.ends_with('6') {
-                    "[::1]"
-                } else {
-                    *rng.pick(&["127.0.0.1", "[::1]"])
-                };
+                let host = if scheme.ends_with('6') { "[::1]" } else { *rng.pick(&["127.0.0.1", "[::1]"]) };
                 let port = rng.pick(&bad_ports);
                 let ep = format!("{scheme}://{host}:{port}");
                 let st = endpoint_call(listen, ep.as_bytes());
@@ -631,28 +656,17 @@ fn endpoint_parser_fuzz_invalid_and_loopback_only() {
             // A loopback host, a bad query: OXS_ERR_INVALID_ARGUMENT.
             2 => {
                 let scheme = *rng.pick(&SCHEMES[..6]);
-                let host = if scheme.ends_with('6') {
-                    "[::1]"
-                } else {
-                    "127.0.0.1"
-                };
+                let host = if scheme.ends_with('6') { "[::1]" } else { "127.0.0.1" };
                 let port = if listen { 0 } else { 1 };
                 let q = rng.pick(&bad_queries);
                 let ep = format!("{scheme}://{host}:{port}?{q}");
                 let st = endpoint_call(listen, ep.as_bytes());
-                assert_eq!(
-                    st, INVALID_ARGUMENT,
-                    "{ep:?}: want OXS_ERR_INVALID_ARGUMENT"
-                );
+                assert_eq!(st, INVALID_ARGUMENT, "{ep:?}: want OXS_ERR_INVALID_ARGUMENT");
             }
             // A loopback host, a mutated query: bound to loopback at worst.
             3 => {
                 let scheme = *rng.pick(&SCHEMES[..6]);
-                let host = if scheme.ends_with('6') {
-                    "[::1]"
-                } else {
-                    "127.0.0.1"
-                };
+                let host = if scheme.ends_with('6') { "[::1]" } else { "127.0.0.1" };
                 let port = if listen { 0 } else { 1 };
                 let q = mutate(&mut rng, b"nodelay=1&keepalive=0");
                 let mut ep = format!("{scheme}://{host}:{port}?").into_bytes();
@@ -675,8 +689,7 @@ fn endpoint_parser_fuzz_invalid_and_loopback_only() {
                 let scheme = *rng.pick(&["unix", "unixgram", "unixpacket"]);
                 match rng.below(3) {
                     0 => {
-                        let mut ep =
-                            format!("{scheme}://@oxfz{}-", std::process::id()).into_bytes();
+                        let mut ep = format!("{scheme}://@oxfz{}-", std::process::id()).into_bytes();
                         ep.extend(random_bytes(&mut rng).into_iter().filter(|&b| b != b'/'));
                         let st = endpoint_call(listen, &ep);
                         assert!(
@@ -725,20 +738,20 @@ fn endpoint_parser_fuzz_invalid_and_loopback_only() {
         }
     }
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
-    assert!(
-        left.is_empty(),
-        "files created in the scratch folder: {left:?}"
-    );
+    assert!(left.is_empty(), "files created in the scratch folder: {left:?}");
     println!(
         "endpoint fuzz (seed {seed}): {n} calls in {:?} (bad scheme {}, bad port {}, bad \
-         query {}, mutated query {}, unix {}, junk {})",
+         query {}, mutated query {}, unix {}, junk {}); {} really opened and closed, {} \
+         dials refused",
         start.elapsed(),
         counts[0],
         counts[1],
         counts[2],
         counts[3],
         counts[4],
-        counts[5]
+        counts[5],
+        OPENED.load(std::sync::atomic::Ordering::Relaxed),
+        REFUSED.load(std::sync::atomic::Ordering::Relaxed)
     );
 }
 
@@ -750,10 +763,7 @@ fn coverage_guided_fuzz_targets_when_asked() {
         println!("cargo-fuzz targets not run (set OXSOCK_FUZZ=1 to run them)");
         return;
     }
-    let secs: u64 = std::env::var("OXSOCK_FUZZ_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
+    let secs: u64 = std::env::var("OXSOCK_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     for target in ["addr_parse", "addr_from_sockaddr", "endpoint"] {
         let mut cmd = std::process::Command::new("cargo");
         cmd.current_dir(common::root())
@@ -762,15 +772,8 @@ fn coverage_guided_fuzz_targets_when_asked() {
             .env_remove("CARGO_TARGET_DIR");
         let out = common::run_bounded(&mut cmd, Duration::from_secs(secs + 600));
         let err = String::from_utf8_lossy(&out.stderr);
-        let tail: String = err
-            .lines()
-            .rev()
-            .take(5)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n");
+        let tail: String =
+            err.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
         println!("cargo fuzz run {target} ({secs} s): {}\n{tail}", out.status);
         assert!(out.status.success(), "fuzz target {target} failed:\n{err}");
     }

@@ -55,15 +55,11 @@ fn serial() -> MutexGuard<'static, ()> {
 
 fn last_error() -> String {
     // SAFETY: never NULL, NUL-terminated (contract §2).
-    unsafe { CStr::from_ptr(oxs_last_error()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr(oxs_last_error()) }.to_string_lossy().into_owned()
 }
 
 fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("read /proc/self/fd")
-        .count()
+    std::fs::read_dir("/proc/self/fd").expect("read /proc/self/fd").count()
 }
 
 fn rss_kib() -> u64 {
@@ -100,10 +96,7 @@ fn measure(name: &str, mut cycle: impl FnMut(usize)) {
         "{name}: {CYCLES} cycles in {took:?}; descriptors {fds_before} -> {fds_after}; \
          resident memory {rss_before} KiB -> {rss_after} KiB"
     );
-    assert_eq!(
-        fds_before, fds_after,
-        "{name}: descriptors leaked over {CYCLES} cycles"
-    );
+    assert_eq!(fds_before, fds_after, "{name}: descriptors leaked over {CYCLES} cycles");
 }
 
 #[test]
@@ -132,17 +125,8 @@ fn dial_accept_pairs_leak_nothing() {
     let ep = CString::new("tcp://127.0.0.1:0").unwrap();
     let mut l = 0u64;
     // SAFETY: valid C string and out-pointer.
-    assert_eq!(
-        unsafe { oxs_listen_on(ep.as_ptr(), &mut l) },
-        OK,
-        "{}",
-        last_error()
-    );
-    let mut a = OxsAddr {
-        storage: [0; 16],
-        len: 0,
-        reserved: 0,
-    };
+    assert_eq!(unsafe { oxs_listen_on(ep.as_ptr(), &mut l) }, OK, "{}", last_error());
+    let mut a = OxsAddr { storage: [0; 16], len: 0, reserved: 0 };
     // SAFETY: valid handle and out-pointer.
     assert_eq!(unsafe { oxs_local_addr(l, &mut a) }, OK);
     // SAFETY: filled by the library.
@@ -151,25 +135,11 @@ fn dial_accept_pairs_leak_nothing() {
     measure("dial+accept", |_| {
         let mut c = 0u64;
         let mut s = 0u64;
-        let mut peer = OxsAddr {
-            storage: [0; 16],
-            len: 0,
-            reserved: 0,
-        };
+        let mut peer = OxsAddr { storage: [0; 16], len: 0, reserved: 0 };
         // SAFETY: valid C string and out-pointers.
         unsafe {
-            assert_eq!(
-                oxs_dial(target.as_ptr(), 5000, &mut c),
-                OK,
-                "dial: {}",
-                last_error()
-            );
-            assert_eq!(
-                oxs_accept(l, &mut s, &mut peer),
-                OK,
-                "accept: {}",
-                last_error()
-            );
+            assert_eq!(oxs_dial(target.as_ptr(), 5000, &mut c), OK, "dial: {}", last_error());
+            assert_eq!(oxs_accept(l, &mut s, &mut peer), OK, "accept: {}", last_error());
         }
         // Close the server side first, then the client: no TIME_WAIT pile-up on the
         // listener's port matters here, only descriptors.
@@ -211,12 +181,7 @@ fn socketpairs_and_pollers_leak_nothing() {
         let mut p = 0u64;
         // SAFETY: valid out-pointers.
         unsafe {
-            assert_eq!(
-                oxs_socketpair(TYPE_STREAM, pair.as_mut_ptr()),
-                OK,
-                "{}",
-                last_error()
-            );
+            assert_eq!(oxs_socketpair(TYPE_STREAM, pair.as_mut_ptr()), OK, "{}", last_error());
             assert_eq!(oxs_poller_open(&mut p), OK, "{}", last_error());
             assert_eq!(oxs_poller_add(p, pair[0], 1, 1), OK, "{}", last_error());
             assert_eq!(oxs_poller_add(p, pair[1], 1, 2), OK, "{}", last_error());

@@ -61,10 +61,7 @@ fn sh(args: &[&str]) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
+        Err(format!("{args:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim()))
     }
 }
 
@@ -86,11 +83,7 @@ struct NetLab {
 impl NetLab {
     fn new(loss_percent: u32) -> NetLab {
         static SEQ: AtomicU32 = AtomicU32::new(0);
-        let id = format!(
-            "{}{}",
-            std::process::id() % 100_000,
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        );
+        let id = format!("{}{}", std::process::id() % 100_000, SEQ.fetch_add(1, Ordering::Relaxed));
         let lab = NetLab {
             a: format!("oxfA{id}"),
             b: format!("oxfB{id}"),
@@ -104,10 +97,9 @@ impl NetLab {
         must(&["ip", "link", "add", va, "type", "veth", "peer", "name", &vb]);
         must(&["ip", "link", "set", va, "netns", a]);
         must(&["ip", "link", "set", &vb, "netns", b]);
-        for (ns, dev, v4, v6) in [
-            (a, va, "10.99.0.1/24", "fd99::1/64"),
-            (b, vb.as_str(), "10.99.0.2/24", "fd99::2/64"),
-        ] {
+        for (ns, dev, v4, v6) in
+            [(a, va, "10.99.0.1/24", "fd99::1/64"), (b, vb.as_str(), "10.99.0.2/24", "fd99::2/64")]
+        {
             must(&["ip", "-n", ns, "link", "set", "lo", "up"]);
             must(&["ip", "-n", ns, "addr", "add", v4, "dev", dev]);
             must(&["ip", "-n", ns, "-6", "addr", "add", v6, "dev", dev, "nodad"]);
@@ -158,12 +150,7 @@ impl NetLab {
     }
 
     /// Waits (at most `limit`) for a line starting with `prefix`; returns it.
-    fn expect_line(
-        rx: &mpsc::Receiver<String>,
-        prefix: &str,
-        limit: Duration,
-        who: &str,
-    ) -> String {
+    fn expect_line(rx: &mpsc::Receiver<String>, prefix: &str, limit: Duration, who: &str) -> String {
         let deadline = Instant::now() + limit;
         let mut seen = Vec::new();
         loop {
@@ -230,26 +217,16 @@ fn field<'a>(line: &'a str, key: &str) -> &'a str {
 }
 
 fn transfer_under_loss(v6: bool) {
-    let name = if v6 {
-        "lossy_64mib_v6"
-    } else {
-        "lossy_64mib_v4"
-    };
+    let name = if v6 { "lossy_64mib_v6" } else { "lossy_64mib_v4" };
     if !can_run(name) {
         return;
     }
     let bytes = 64 * MIB;
     let mut lab = NetLab::new(5);
     let (listen_ep, dial_ep) = if v6 {
-        (
-            format!("tcp6://[fd99::1]:{PORT}"),
-            format!("tcp6://[fd99::1]:{PORT}"),
-        )
+        (format!("tcp6://[fd99::1]:{PORT}"), format!("tcp6://[fd99::1]:{PORT}"))
     } else {
-        (
-            format!("tcp4://10.99.0.1:{PORT}"),
-            format!("tcp4://10.99.0.1:{PORT}"),
-        )
+        (format!("tcp4://10.99.0.1:{PORT}"), format!("tcp4://10.99.0.1:{PORT}"))
     };
     let a = lab.a.clone();
     let b = lab.b.clone();
@@ -270,31 +247,11 @@ fn transfer_under_loss(v6: bool) {
          {sent}\n  server: {recv}"
     );
     assert_eq!(field(&sent, "status"), "0", "sender failed: {sent} {err_c}");
-    assert_eq!(
-        field(&recv, "status"),
-        "0",
-        "receiver failed: {recv} {err_s}"
-    );
-    assert_eq!(
-        field(&sent, "bytes"),
-        bytes.to_string(),
-        "sender moved too few"
-    );
-    assert_eq!(
-        field(&recv, "bytes"),
-        bytes.to_string(),
-        "bytes moved under loss"
-    );
-    assert_eq!(
-        field(&recv, "bad_at"),
-        "-1",
-        "received bytes differ from sent"
-    );
-    assert_eq!(
-        field(&sent, "sha256"),
-        field(&recv, "sha256"),
-        "SHA-256 of both ends differ"
-    );
+    assert_eq!(field(&recv, "status"), "0", "receiver failed: {recv} {err_s}");
+    assert_eq!(field(&sent, "bytes"), bytes.to_string(), "sender moved too few");
+    assert_eq!(field(&recv, "bytes"), bytes.to_string(), "bytes moved under loss");
+    assert_eq!(field(&recv, "bad_at"), "-1", "received bytes differ from sent");
+    assert_eq!(field(&sent, "sha256"), field(&recv, "sha256"), "SHA-256 of both ends differ");
 }
 
 #[test]
@@ -400,15 +357,7 @@ fn link_down_mid_transfer_gives_timed_out_within_read_timeout() {
     let srv_lines = lab.lines(srv);
     NetLab::expect_line(&srv_lines, "LISTENING", Duration::from_secs(20), "server");
     let timeout_ms = 2000u64;
-    let cli = lab.spawn(
-        &b,
-        &[
-            "reader",
-            &ep,
-            &timeout_ms.to_string(),
-            &(4 * MIB).to_string(),
-        ],
-    );
+    let cli = lab.spawn(&b, &["reader", &ep, &timeout_ms.to_string(), &(4 * MIB).to_string()]);
     let cli_lines = lab.lines(cli);
     NetLab::expect_line(&cli_lines, "READY", Duration::from_secs(30), "reader");
     let down_at = Instant::now();
@@ -419,16 +368,8 @@ fn link_down_mid_transfer_gives_timed_out_within_read_timeout() {
         "link down mid-transfer: reader returned {after:?} after the link went down \
          (read timeout {timeout_ms} ms): {res}"
     );
-    assert_eq!(
-        field(&res, "status"),
-        "-6",
-        "want OXS_ERR_TIMED_OUT (-6), got {res}"
-    );
-    assert_eq!(
-        field(&res, "os"),
-        "0",
-        "a handle timeout has no OS error: {res}"
-    );
+    assert_eq!(field(&res, "status"), "-6", "want OXS_ERR_TIMED_OUT (-6), got {res}");
+    assert_eq!(field(&res, "os"), "0", "a handle timeout has no OS error: {res}");
     // From the last byte received to the return: the read timeout, give or take.
     let idle: u64 = field(&res, "ms").parse().unwrap();
     assert!(

@@ -75,9 +75,7 @@ extern "C" {
 
 fn last_error() -> String {
     // SAFETY: never NULL, NUL-terminated (contract §2).
-    unsafe { CStr::from_ptr(oxs_last_error()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr(oxs_last_error()) }.to_string_lossy().into_owned()
 }
 
 fn cstr(s: &str) -> CString {
@@ -154,8 +152,7 @@ fn figure(line: &str, key: &str) -> i64 {
 #[test]
 fn mode_is_applied_before_any_stranger_can_connect() {
     if !common::is_root() {
-        let msg =
-            "*** NOT TESTED: unix_security mode race needs root (to run a uid 65534 child) ***";
+        let msg = "*** NOT TESTED: unix_security mode race needs root (to run a uid 65534 child) ***";
         if std::env::var("OXSOCK_REQUIRE_TOOLS").as_deref() == Ok("1") {
             panic!("{msg}");
         }
@@ -164,19 +161,12 @@ fn mode_is_applied_before_any_stranger_can_connect() {
     }
     // The control first: the detectors must catch a naive bind → listen → chmod.
     let dir = open_scratch("unixsec_mode_naive");
-    let naive = run_helper(
-        &["mode-race", dir.to_str().unwrap(), "1500", "naive"],
-        Duration::from_secs(60),
-    );
+    let naive = run_helper(&["mode-race", dir.to_str().unwrap(), "1500", "naive"], Duration::from_secs(60));
     let naive_line = naive.lines().find(|l| l.starts_with("MODE-RACE")).unwrap();
     println!("control (naive bind/listen/chmod): {naive_line}");
-    let caught = figure(naive_line, "stream_in")
-        + figure(naive_line, "dgram_in")
-        + figure(naive_line, "bad_modes");
-    assert!(
-        figure(naive_line, "attacker_connects") >= 0,
-        "the unprivileged attacker did not run: {naive}"
-    );
+    let caught =
+        figure(naive_line, "stream_in") + figure(naive_line, "dgram_in") + figure(naive_line, "bad_modes");
+    assert!(figure(naive_line, "attacker_connects") >= 0, "the unprivileged attacker did not run: {naive}");
     assert!(
         caught > 0,
         "the detectors never caught the naive implementation's window, so they prove \
@@ -184,10 +174,7 @@ fn mode_is_applied_before_any_stranger_can_connect() {
     );
 
     let dir = open_scratch("unixsec_mode_oxsock");
-    let text = run_helper(
-        &["mode-race", dir.to_str().unwrap(), "1500", "oxsock"],
-        Duration::from_secs(60),
-    );
+    let text = run_helper(&["mode-race", dir.to_str().unwrap(), "1500", "oxsock"], Duration::from_secs(60));
     let line = text.lines().find(|l| l.starts_with("MODE-RACE")).unwrap();
     println!("oxsock listen_on ?mode=0600: {line}");
     assert_eq!(figure(line, "iterations"), 1500, "{text}");
@@ -201,11 +188,7 @@ fn mode_is_applied_before_any_stranger_can_connect() {
         0,
         "a uid 65534 process sent to a mode=0600 root datagram socket: {line}"
     );
-    assert_eq!(
-        figure(line, "bad_modes"),
-        0,
-        "a socket file was seen with a mode other than 0600: {line}"
-    );
+    assert_eq!(figure(line, "bad_modes"), 0, "a socket file was seen with a mode other than 0600: {line}");
     assert!(text.contains(", 0 failures"), "{text}");
 }
 
@@ -215,13 +198,7 @@ fn mode_is_refused_on_abstract_names_and_checked() {
     let r = listen_on(&name);
     assert!(r.is_err(), "mode= on an abstract name was accepted");
     let dir = common::scratch("unixsec_mode_values");
-    for bad in [
-        "mode=999",
-        "mode=",
-        "mode=abc",
-        "mode=0600&mode=0600",
-        "mode=-1",
-    ] {
+    for bad in ["mode=999", "mode=", "mode=abc", "mode=0600&mode=0600", "mode=-1"] {
         let ep = format!("unix://{}/x.sock?{bad}", dir.display());
         match listen_on(&ep) {
             Ok(l) => {
@@ -229,32 +206,19 @@ fn mode_is_refused_on_abstract_names_and_checked() {
                 panic!("{ep} was accepted");
             }
             Err((st, msg)) => {
-                assert_eq!(
-                    st, -1,
-                    "{ep}: want OXS_ERR_INVALID_ARGUMENT, got {st} ({msg})"
-                );
+                assert_eq!(st, -1, "{ep}: want OXS_ERR_INVALID_ARGUMENT, got {st} ({msg})");
                 assert!(!msg.is_empty(), "{ep}: no message");
             }
         }
         assert!(!dir.join("x.sock").exists(), "{ep} left a file behind");
     }
-    for (mode, want) in [
-        ("0660", 0o660),
-        ("0600", 0o600),
-        ("0666", 0o666),
-        ("0700", 0o700),
-    ] {
+    for (mode, want) in [("0660", 0o660), ("0600", 0o600), ("0666", 0o666), ("0700", 0o700)] {
         let path = dir.join(format!("m{mode}.sock"));
         let l = listen_on(&format!("unix://{}?mode={mode}", path.display()))
             .unwrap_or_else(|e| panic!("mode={mode}: {e:?}"));
         let m = std::fs::symlink_metadata(&path).unwrap();
         assert!(m.file_type().is_socket());
-        assert_eq!(
-            m.mode() & 0o7777,
-            want,
-            "mode={mode} gave {:o}",
-            m.mode() & 0o7777
-        );
+        assert_eq!(m.mode() & 0o7777, want, "mode={mode} gave {:o}", m.mode() & 0o7777);
         close_ok(l);
     }
 }
@@ -263,10 +227,7 @@ fn mode_is_refused_on_abstract_names_and_checked() {
 /// socket's PEER_PID and PEER_UID must be that child's.
 fn check_peer_creds(ep: &str, l: u64, uid: Option<u32>) {
     let mut cmd = Command::new(helper());
-    cmd.args(["dial-report", ep])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(["dial-report", ep]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     if let Some(u) = uid {
         cmd.uid(u).gid(u);
     }
@@ -296,19 +257,11 @@ fn check_peer_creds(ep: &str, l: u64, uid: Option<u32>) {
     let said = String::from_utf8_lossy(&buf[..n]).into_owned();
     close_ok(s);
     let out = common::wait_bounded(child, Duration::from_secs(20), "dial-report");
-    assert!(
-        out.status.success(),
-        "dial-report: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(out.status.success(), "dial-report: {}", String::from_utf8_lossy(&out.stdout));
     let want_uid = uid.unwrap_or(0) as i64;
     println!("{ep}: child pid {pid} said {said:?}; PEER_PID {peer_pid}, PEER_UID {peer_uid}");
     assert_eq!(peer_pid, pid, "PEER_PID is not the child's pid");
-    assert_eq!(
-        said,
-        format!("pid={pid} uid={want_uid}"),
-        "the child's own report"
-    );
+    assert_eq!(said, format!("pid={pid} uid={want_uid}"), "the child's own report");
     assert_eq!(peer_uid, want_uid, "PEER_UID is not the child's uid");
 }
 
@@ -317,14 +270,10 @@ fn peer_uid_and_pid_are_the_real_peer() {
     // Our own socket pair: this process on both ends.
     let mut pair = [0u64; 2];
     // SAFETY: room for two handles.
-    assert_eq!(
-        unsafe { oxs_socketpair(TYPE_STREAM, pair.as_mut_ptr()) },
-        OK
-    );
+    assert_eq!(unsafe { oxs_socketpair(TYPE_STREAM, pair.as_mut_ptr()) }, OK);
     assert_eq!(getopt(pair[0], OPT_PEER_PID), std::process::id() as i64);
     // SAFETY: getuid cannot fail.
-    assert_eq!(getopt(pair[1], OPT_PEER_UID), unsafe { libc::getuid() }
-        as i64);
+    assert_eq!(getopt(pair[1], OPT_PEER_UID), unsafe { libc::getuid() } as i64);
     close_ok(pair[0]);
     close_ok(pair[1]);
 
@@ -377,10 +326,7 @@ fn listener_never_removes_a_file_that_replaced_its_own() {
     let other = UnixListener::bind(&path).unwrap();
     let other_id = inode(&path);
     close_ok(l);
-    assert!(
-        path.exists(),
-        "closing the listener removed another socket's file"
-    );
+    assert!(path.exists(), "closing the listener removed another socket's file");
     assert_eq!(inode(&path), other_id);
     drop(other);
     std::fs::remove_file(&path).unwrap();
@@ -424,20 +370,13 @@ fn plain_bind_never_removes_and_listen_on_refuses_what_is_not_stale() {
         assert_eq!(oxs_bind(s, addr.as_ptr()), OK, "{}", last_error());
     }
     close_ok(s);
-    assert!(
-        path.exists(),
-        "oxs_close of a plain oxs_bind removed the file"
-    );
+    assert!(path.exists(), "oxs_close of a plain oxs_bind removed the file");
 
     // That file is now a stale socket: plain bind refuses it (it never probes)...
     // SAFETY: as above.
     unsafe {
         assert_eq!(oxs_socket_open(DOMAIN_UNIX, TYPE_STREAM, 0, &mut s), OK);
-        assert_eq!(
-            oxs_bind(s, addr.as_ptr()),
-            ADDRESS_IN_USE,
-            "bind over a file"
-        );
+        assert_eq!(oxs_bind(s, addr.as_ptr()), ADDRESS_IN_USE, "bind over a file");
     }
     close_ok(s);
     assert!(path.exists());
@@ -456,12 +395,7 @@ fn plain_bind_never_removes_and_listen_on_refuses_what_is_not_stale() {
     let mut c = 0u64;
     let e = cstr(&ep);
     // SAFETY: valid C string and out-pointer.
-    assert_eq!(
-        unsafe { oxs_dial(e.as_ptr(), 5000, &mut c) },
-        OK,
-        "{}",
-        last_error()
-    );
+    assert_eq!(unsafe { oxs_dial(e.as_ptr(), 5000, &mut c) }, OK, "{}", last_error());
     close_ok(c);
     close_ok(l);
     assert!(!path.exists(), "the listener's own file stayed after close");
@@ -480,29 +414,20 @@ fn plain_bind_never_removes_and_listen_on_refuses_what_is_not_stale() {
     let sub = dir.join("d.sock");
     std::fs::create_dir(&sub).unwrap();
     let r = listen_on(&format!("unix://{}", sub.display()));
-    assert!(
-        matches!(r, Err((ADDRESS_IN_USE, _))),
-        "listen_on over a folder: {r:?}"
-    );
+    assert!(matches!(r, Err((ADDRESS_IN_USE, _))), "listen_on over a folder: {r:?}");
     assert!(sub.is_dir());
 }
 
 #[test]
 fn forked_child_closing_its_copy_leaves_the_file() {
     let dir = common::scratch("unixsec_fork");
-    let text = run_helper(
-        &["fork-close", dir.to_str().unwrap()],
-        Duration::from_secs(30),
-    );
+    let text = run_helper(&["fork-close", dir.to_str().unwrap()], Duration::from_secs(30));
     println!("{text}");
 }
 
 #[test]
 fn close_after_chdir_removes_only_the_listeners_own_file() {
     let dir = common::scratch("unixsec_chdir");
-    let text = run_helper(
-        &["chdir-close", dir.to_str().unwrap()],
-        Duration::from_secs(30),
-    );
+    let text = run_helper(&["chdir-close", dir.to_str().unwrap()], Duration::from_secs(30));
     println!("{text}");
 }
