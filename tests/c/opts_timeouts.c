@@ -175,6 +175,30 @@ static void read_side_timeouts(void)
     CHECK(from.len == 0, "§1 an oxs_addr is len 0 on failure", "len=%u", from.len);
     oxs_close(u);
 
+    /* Unix stream, datagram and seqpacket sockets and a Unix listener */
+    int32_t types[3] = {OXS_TYPE_STREAM, OXS_TYPE_DGRAM, OXS_TYPE_SEQPACKET};
+    for (int i = 0; i < 3; i++) {
+        oxs_socket p[2];
+        SETUP(oxs_socketpair(types[i], p));
+        SETUP(oxs_setopt(p[0], OXS_OPT_READ_TIMEOUT_MS, 200));
+        t0 = now_ms();
+        expect_timeout(oxs_read(p[0], buf, sizeof buf, &n), t0, 150, 5000,
+                       "§7 READ_TIMEOUT_MS bounds oxs_read on a Unix socketpair");
+        t0 = now_ms();
+        expect_timeout(oxs_recv(p[0], buf, sizeof buf, OXS_MSG_PEEK, &n), t0, 150, 5000,
+                       "§7 READ_TIMEOUT_MS bounds oxs_recv (PEEK) on a Unix socketpair");
+        oxs_close(p[0]);
+        oxs_close(p[1]);
+    }
+    oxs_socket ul = OXS_INVALID, ua = 77;
+    char ep[64];
+    snprintf(ep, sizeof ep, "unix://@oxsock-timeouts-%d", (int)getpid());
+    SETUP(oxs_listen_on(ep, &ul));
+    SETUP(oxs_setopt(ul, OXS_OPT_READ_TIMEOUT_MS, 200));
+    t0 = now_ms();
+    expect_timeout(oxs_accept(ul, &ua, NULL), t0, 150, 5000, "§7 READ_TIMEOUT_MS bounds accept on a Unix listener");
+    oxs_close(ul);
+
     char addr[OXS_ADDR_STRLEN];
     oxs_socket l = tcp_listener(addr, sizeof addr), a = 77;
     SETUP(oxs_setopt(l, OXS_OPT_READ_TIMEOUT_MS, 200));
