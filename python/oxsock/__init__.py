@@ -15,7 +15,7 @@ checkout's ``target/release`` and ``target/debug``, else on the system library p
 :data:`library_path` says which file was loaded.
 """
 
-from ._lib import lib as _lib
+from ._lib import lib as _cdll
 from ._lib import path as library_path
 from ._errors import (
     AddressError,
@@ -76,7 +76,7 @@ __version__ = "0.1.0"
 
 def library_version() -> str:
     """The loaded library's version, ``"MAJOR.MINOR.PATCH"`` (``oxs_version``)."""
-    return _lib.oxs_version().decode("ascii", "replace")
+    return _cdll.oxs_version().decode("ascii", "replace")
 
 
 for _cls in (Error, Status, Option, Socket, Poller):

@@ -38,10 +38,9 @@ def _wait_ms(timeout: Optional[float]) -> int:
     if timeout is None:
         return -1
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        try:
-            timeout = float(timeout)
-        except (TypeError, ValueError):
-            raise TypeError("timeout must be a number of seconds or None") from None
+        if isinstance(timeout, (str, bytes)) or not hasattr(type(timeout), "__float__"):
+            raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
+        timeout = float(timeout)
     if timeout != timeout:
         raise ValueError("timeout is NaN")
     if timeout < 0:

@@ -235,10 +235,9 @@ def _timeout_ms(value: Any, what: str = "timeout") -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(f"{what} must be a number of seconds or None") from None
+        if isinstance(value, (str, bytes)) or not hasattr(type(value), "__float__"):
+            raise TypeError(f"{what} must be a number of seconds or None, not {type(value).__name__}")
+        value = float(value)
     if value != value:
         raise ValueError(f"{what} is NaN")
     if value <= 0:

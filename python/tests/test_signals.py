@@ -52,7 +52,10 @@ class CtrlC(unittest.TestCase):
             self.assertEqual(line.strip(), "ready", f"{name}: {proc.stderr.read() if not line else ''}")
             time.sleep(0.3)  # let it block
             proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=BOUND)
+            try:
+                out, err = proc.communicate(timeout=BOUND)
+            except subprocess.TimeoutExpired:
+                self.fail(f"{name}: still blocked {BOUND} s after SIGINT")
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -200,12 +203,14 @@ class Handlers(unittest.TestCase):
                     except OSError:
                         break
 
+            room = Worker(make_room)
             with oxsock.Socket(oxsock.INET, oxsock.STREAM) as s:
                 s.connect_timeout = BOUND
-                w = self.poke(lambda: Worker(make_room).start())
+                w = self.poke(room.start)
                 s.connect(f"127.0.0.1:{port}")
                 self.assertEqual(s.peer_addr, f"127.0.0.1:{port}")
                 w.result()
+                room.result()
                 self.assertEqual(self.count, 1)
         finally:
             for f in fillers + accepted:
