@@ -5,9 +5,10 @@
  *
  * Process structure, identical for every contender: the program forks; the child is the
  * server, creates its socket and writes its port (or "ready") to a pipe; the parent is the
- * client, reads that line, runs the timed loop, stops the server and prints one line:
- *     result <value> <unit>
- * which bench/run.py parses. Both processes inherit the CPU pinning of the program
+ * client, reads that line, runs the timed loop, stops the server and prints lines
+ *     metric <name> <value> <unit>
+ * which bench/run.py parses: the rate, and <name>_cpu, the CPU time of client and server
+ * together per operation. Both processes inherit the CPU pinning of the program
  * (run.py starts it under `taskset -c 0`). */
 #ifndef OXS_BENCH_COMMON_H
 #define OXS_BENCH_COMMON_H
@@ -107,6 +108,52 @@ static inline void reap(pid_t pid, int kill_it)
     }
     if (!kill_it && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
         die_msg("server", "exited abnormally");
+}
+
+/* CPU time (user + system) of this process (RUSAGE_SELF) or of its reaped children
+ * (RUSAGE_CHILDREN), in ns. The kernel derives the sum from its nanosecond runtime
+ * count, so it is exact to the microsecond; it counts only time on a CPU, so other
+ * processes of this shared machine change it far less than they change wall-clock rates. */
+static inline uint64_t cpu_ns(int who)
+{
+    struct rusage ru;
+    getrusage(who, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+}
+
+/* One timed loop: wall time and the CPU time of client and server. */
+struct meas {
+    uint64_t t0, t, cpu0, cpu, children0;
+};
+
+static inline void meas_begin(struct meas *m)
+{
+    m->children0 = cpu_ns(RUSAGE_CHILDREN); /* 0 here, unless an exec'd launcher had children */
+    m->cpu0 = cpu_ns(RUSAGE_SELF);
+    m->t0 = now_ns();
+}
+
+static inline uint64_t meas_elapsed(const struct meas *m)
+{
+    return now_ns() - m->t0;
+}
+
+static inline void meas_end(struct meas *m)
+{
+    m->t = now_ns() - m->t0;
+    m->cpu = cpu_ns(RUSAGE_SELF) - m->cpu0;
+}
+
+/* After the server was reaped: prints the rate (ops per second, times `scale`) and the
+ * CPU time of both processes per op (divided by `cpu_div`). */
+static inline void meas_print(const struct meas *m, const char *name, double ops, double scale,
+                              const char *unit, double cpu_div, const char *cpu_unit)
+{
+    double cpu = (double)(m->cpu + cpu_ns(RUSAGE_CHILDREN) - m->children0);
+    printf("metric %s %.6g %s\n", name, ops * scale / ((double)m->t / 1e9), unit);
+    printf("metric %s_cpu %.6g %s\n", name, cpu / ops / cpu_div, cpu_unit);
+    printf("metric %s_ops %.6g ops\n", name, ops);
 }
 
 /* Resident set size of a process in bytes (VmRSS), or -1. pid 0: this process. */

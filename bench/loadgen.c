@@ -17,7 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-static uint64_t cpu_ns(pid_t pid)
+static uint64_t proc_cpu_ns(pid_t pid)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
         if (!measuring && t - t0 >= warm) {
             measuring = 1;
             tstart = t;
-            cpu0 = cpu_ns(server);
+            cpu0 = proc_cpu_ns(server);
             counted = replies;
         } else if (measuring && t - tstart >= limit) {
             break;
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    uint64_t elapsed = now_ns() - tstart, cpu1 = cpu_ns(server);
+    uint64_t elapsed = now_ns() - tstart, cpu1 = proc_cpu_ns(server);
     uint64_t nreq = replies - counted;
     long rss = rss_bytes(server);
     printf("metric many %.6g req/s\n", (double)nreq / ((double)elapsed / 1e9));
