@@ -77,7 +77,11 @@ impl oxs_addr {
         let ok = match self.family() {
             libc::AF_INET => self.len as usize == size_of::<libc::sockaddr_in>(),
             libc::AF_INET6 => self.len as usize == size_of::<libc::sockaddr_in6>(),
-            libc::AF_UNIX => self.len >= FAMILY_LEN && self.len as usize <= size_of::<libc::sockaddr_un>(),
+            libc::AF_UNIX => {
+                self.len >= FAMILY_LEN
+                    && self.len as usize <= size_of::<libc::sockaddr_un>()
+                    && self.unix_name().is_none_or(|(_, name)| name.len() <= UNIX_MAX)
+            }
             _ => false,
         };
         if ok {
@@ -144,6 +148,9 @@ impl oxs_addr {
         }
         if !is_abstract && name.is_empty() {
             return Err(Error::address("empty Unix path"));
+        }
+        if !is_abstract && name.contains(&0) {
+            return Err(Error::address("a Unix path cannot contain a NUL byte"));
         }
         let mut a = oxs_addr::default();
         let b = a.bytes_mut();
@@ -216,7 +223,7 @@ impl oxs_addr {
             Some((true, name)) => Ok(format!("@{}", escape(name))),
             Some((false, path)) => {
                 let text = escape(path);
-                if !path.contains(&b'/') || path.starts_with(b"@") {
+                if needs_dot_slash(path) {
                     Ok(format!("./{text}"))
                 } else {
                     Ok(text)
@@ -339,11 +346,23 @@ pub fn parse_v4(text: &str) -> Option<Result<SocketAddr>> {
     Some(parse_port(port).map(|p| SocketAddr::V4(SocketAddrV4::new(ip, p))))
 }
 
-/// A Unix address from text: `@name` (abstract) or a path, with `\xHH` escapes.
+/// Paths that would read as another shape (no `/`, or starting with `@` or `[`) are
+/// written with `./` in front (contract §5).
+fn needs_dot_slash(path: &[u8]) -> bool {
+    !path.contains(&b'/') || path.starts_with(b"@") || path.starts_with(b"[")
+}
+
+/// A Unix address from text: `@name` (abstract) or a path, with `\xHH` escapes. The
+/// `./` that `format` puts in front of a path that needs it is taken off again, so every
+/// name round-trips byte for byte.
 pub fn parse_unix(text: &str) -> Result<oxs_addr> {
-    match text.strip_prefix('@') {
-        Some(name) => oxs_addr::from_unix(&unescape(name), true),
-        None => oxs_addr::from_unix(&unescape(text), false),
+    if let Some(name) = text.strip_prefix('@') {
+        return oxs_addr::from_unix(&unescape(name), true);
+    }
+    let path = unescape(text);
+    match path.strip_prefix(b"./") {
+        Some(rest) if !rest.is_empty() && needs_dot_slash(rest) => oxs_addr::from_unix(rest, false),
+        _ => oxs_addr::from_unix(&path, false),
     }
 }
 

@@ -405,9 +405,11 @@ fn dial_unix(ep: &Endpoint, deadline: Option<Instant>) -> Result<Socket> {
     let s = new_socket(OXS_DOMAIN_UNIX, ep.kind)?;
     if ep.kind == OXS_TYPE_DGRAM {
         // Autobind an abstract name so that the server can reply.
-        let family = (libc::AF_UNIX as libc::sa_family_t).to_ne_bytes();
-        // SAFETY: a sockaddr of just the family autobinds (unix(7)).
-        if unsafe { libc::bind(s.fd(), family.as_ptr().cast(), 2) } != 0 {
+        // A whole zeroed sockaddr_un (tools such as valgrind read past the family),
+        // passed with the family's length alone: that autobinds (unix(7)).
+        let family = oxs_addr::from_bytes(&(libc::AF_UNIX as libc::sa_family_t).to_ne_bytes())?;
+        // SAFETY: family.storage is 128 zeroed bytes after its sun_family.
+        if unsafe { libc::bind(s.fd(), family.as_sockaddr(), 2) } != 0 {
             return Err(Error::last_os().context("autobind"));
         }
     }
