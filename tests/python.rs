@@ -26,33 +26,13 @@ const BOUND: Duration = Duration::from_secs(30);
 fn python_unittest_suite() {
     let out = common::run_bounded(
         common::python()
-            .args([
-                "-m",
-                "unittest",
-                "discover",
-                "-s",
-                "python/tests",
-                "-t",
-                "python",
-                "-v",
-            ])
+            .args(["-m", "unittest", "discover", "-s", "python/tests", "-t", "python", "-v"])
             .current_dir(common::root()),
         Duration::from_secs(600),
     );
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "the Python unittest suite failed ({}):\n{text}",
-        out.status
-    );
-    eprintln!(
-        "{}",
-        text.lines().rev().take(4).collect::<Vec<_>>().join("\n")
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the Python unittest suite failed ({}):\n{text}", out.status);
+    eprintln!("{}", text.lines().rev().take(4).collect::<Vec<_>>().join("\n"));
 }
 
 /// Builds the C examples once; None (after a loud message) when `c-examples/Makefile`
@@ -61,17 +41,13 @@ fn c_examples() -> Option<PathBuf> {
     static BUILD: Once = Once::new();
     let root = common::root();
     if !root.join("c-examples/Makefile").exists() {
-        eprintln!(
-            "*** NOT TESTED: c-examples/Makefile does not exist yet: no cross-language tests ***"
-        );
+        eprintln!("*** NOT TESTED: c-examples/Makefile does not exist yet: no cross-language tests ***");
         return None;
     }
     common::lib_dir();
     BUILD.call_once(|| {
         let out = common::run_bounded(
-            Command::new("make")
-                .args(["-C", "c-examples"])
-                .current_dir(&root),
+            Command::new("make").args(["-C", "c-examples"]).current_dir(&root),
             Duration::from_secs(300),
         );
         assert!(
@@ -114,19 +90,12 @@ impl Server {
                 }
             }
         });
-        let mut server = Server {
-            child: Some(child),
-            desc,
-            lines: rx,
-        };
+        let mut server = Server { child: Some(child), desc, lines: rx };
         match server.lines.recv_timeout(BOUND) {
             Ok(l) if l.starts_with("listening on ") => server,
             other => {
                 let out = server.stop_output();
-                panic!(
-                    "{}: expected `listening on ...`, got {other:?}\n{out}",
-                    server.desc
-                )
+                panic!("{}: expected `listening on ...`, got {other:?}\n{out}", server.desc)
             }
         }
     }
@@ -196,20 +165,9 @@ fn session(server: Command, client: Command, python_server: bool, stream: bool) 
     check_client(client, &lines);
     let (code, rest) = srv.terminate();
     if python_server {
-        assert_eq!(
-            code,
-            Some(0),
-            "the Python server stops cleanly on SIGTERM:\n{rest}"
-        );
-        let per = if stream {
-            "connection from "
-        } else {
-            "datagram from "
-        };
-        assert!(
-            rest.contains(per),
-            "the server reports each connection/datagram ({per:?}):\n{rest}"
-        );
+        assert_eq!(code, Some(0), "the Python server stops cleanly on SIGTERM:\n{rest}");
+        let per = if stream { "connection from " } else { "datagram from " };
+        assert!(rest.contains(per), "the server reports each connection/datagram ({per:?}):\n{rest}");
     }
 }
 
@@ -218,41 +176,13 @@ fn endpoints(tag: &str) -> Vec<(&'static str, String, bool)> {
     let dir = common::scratch(&format!("python-{tag}"));
     let pid = std::process::id();
     vec![
-        (
-            "tcp",
-            format!("tcp://127.0.0.1:{}", common::free_port()),
-            true,
-        ),
-        (
-            "tcp6",
-            format!("tcp6://[::1]:{}", common::free_port()),
-            true,
-        ),
-        (
-            "unix",
-            format!("unix://{}", dir.join("echo.sock").display()),
-            true,
-        ),
-        (
-            "unix-abstract",
-            format!("unix://@oxsock-py-{tag}-{pid}"),
-            true,
-        ),
-        (
-            "udp",
-            format!("udp://127.0.0.1:{}", common::free_port()),
-            false,
-        ),
-        (
-            "unixgram",
-            format!("unixgram://{}", dir.join("echo.gram").display()),
-            false,
-        ),
-        (
-            "unixpacket",
-            format!("unixpacket://{}", dir.join("echo.pkt").display()),
-            true,
-        ),
+        ("tcp", format!("tcp://127.0.0.1:{}", common::free_port()), true),
+        ("tcp6", format!("tcp6://[::1]:{}", common::free_port()), true),
+        ("unix", format!("unix://{}", dir.join("echo.sock").display()), true),
+        ("unix-abstract", format!("unix://@oxsock-py-{tag}-{pid}"), true),
+        ("udp", format!("udp://127.0.0.1:{}", common::free_port()), false),
+        ("unixgram", format!("unixgram://{}", dir.join("echo.gram").display()), false),
+        ("unixpacket", format!("unixpacket://{}", dir.join("echo.pkt").display()), true),
     ]
 }
 
@@ -297,15 +227,9 @@ fn python_client_python_echo_server() {
 #[test]
 fn cross_language_low_level_pairs() {
     let Some(build) = c_examples() else { return };
-    let pairs = [
-        ("tcp_server", "tcp_client", true),
-        ("udp_listener", "udp_talker", false),
-    ];
+    let pairs = [("tcp_server", "tcp_client", true), ("udp_listener", "udp_talker", false)];
     for (srv, cli, stream) in pairs {
-        for addr in [
-            format!("127.0.0.1:{}", common::free_port()),
-            format!("[::1]:{}", common::free_port()),
-        ] {
+        for addr in [format!("127.0.0.1:{}", common::free_port()), format!("[::1]:{}", common::free_port())] {
             eprintln!("python {cli} -> C {srv} at {addr}");
             let mut server = c_example(&build, srv);
             server.arg(&addr);
@@ -313,10 +237,8 @@ fn cross_language_low_level_pairs() {
             client.arg(&addr);
             session(server, client, false, stream);
 
-            let addr2 = addr.replace(
-                &addr.rsplit(':').next().unwrap().to_string(),
-                &common::free_port().to_string(),
-            );
+            let addr2 =
+                addr.replace(&addr.rsplit(':').next().unwrap().to_string(), &common::free_port().to_string());
             eprintln!("C {cli} -> python {srv} at {addr2}");
             let mut server = py_example(&format!("{srv}.py"));
             server.arg(&addr2);
@@ -344,11 +266,8 @@ fn cross_language_poll_server() {
         // Several clients at once, of both languages.
         let mut children = Vec::new();
         for i in 0..8 {
-            let mut c = if i % 2 == 0 {
-                c_example(&build, "echo_client")
-            } else {
-                py_example("echo_client.py")
-            };
+            let mut c =
+                if i % 2 == 0 { c_example(&build, "echo_client") } else { py_example("echo_client.py") };
             c.arg(&ep)
                 .args(["one", "two", "three"])
                 .stdin(Stdio::null())
@@ -359,20 +278,12 @@ fn cross_language_poll_server() {
         }
         for (child, desc) in children {
             let out = common::wait_bounded(child, BOUND, &desc);
-            assert!(
-                out.status.success(),
-                "{desc}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert!(out.status.success(), "{desc}: {}", String::from_utf8_lossy(&out.stderr));
             assert_eq!(String::from_utf8_lossy(&out.stdout), "one\ntwo\nthree\n");
         }
         let (code, rest) = srv.terminate();
         assert_eq!(code, Some(0), "poll_server stops cleanly:\n{rest}");
-        assert_eq!(
-            rest.matches("connection from ").count(),
-            8,
-            "one line per connection:\n{rest}"
-        );
+        assert_eq!(rest.matches("connection from ").count(), 8, "one line per connection:\n{rest}");
 
         eprintln!("python echo_client -> C poll_server at {ep}");
         let mut server = c_example(&build, "poll_server");
@@ -388,9 +299,16 @@ fn pip_install_into_target_folder() {
     let root = common::root();
     let dir = common::scratch("python-pip");
     let target = dir.join("site");
-    // Without build isolation when setuptools is already there (no network needed).
-    let isolated = !Command::new("python3")
-        .args(["-c", "import setuptools"])
+    // Without build isolation when a setuptools that can build wheels is already there
+    // (no network needed); else pip fetches the build requirements, as for any user.
+    let local_backend = Command::new("python3")
+        .args([
+            "-c",
+            "import setuptools, sys\n\
+             v = tuple(int(x) for x in setuptools.__version__.split('.')[:2])\n\
+             if v < (70, 1):\n    import wheel\n\
+             sys.exit(0 if v >= (61, 0) else 1)",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -409,7 +327,7 @@ fn pip_install_into_target_folder() {
     .arg(&target)
     .env("PIP_ROOT_USER_ACTION", "ignore")
     .current_dir(&dir);
-    if !isolated {
+    if local_backend {
         pip.arg("--no-build-isolation");
     }
     // Install from a copy, so that pip's build folders never land in the checkout.
@@ -424,10 +342,7 @@ fn pip_install_into_target_folder() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(target.join("oxsock/__init__.py").exists());
-    assert!(
-        target.join("oxsock/py.typed").exists(),
-        "py.typed is installed"
-    );
+    assert!(target.join("oxsock/py.typed").exists(), "py.typed is installed");
     let code = "import oxsock, sys\n\
                 assert oxsock.__file__.startswith(sys.argv[1]), oxsock.__file__\n\
                 a, b = oxsock.socketpair()\n\
@@ -457,8 +372,7 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("read_dir") {
         let entry = entry.expect("entry");
         let name = entry.file_name();
-        if name == "__pycache__" || name == "build" || name.to_string_lossy().ends_with(".egg-info")
-        {
+        if name == "__pycache__" || name == "build" || name.to_string_lossy().ends_with(".egg-info") {
             continue;
         }
         let path = entry.path();
