@@ -297,8 +297,13 @@ class Meas:
 
 
 def recv_exactly(s, view, n):
-    """Fills view[:n] with recv_into; False on end of stream."""
-    got = 0
+    """Fills view[:n] with recv_into; False on end of stream. The first call passes the
+    whole bytearray (the usual case: the message arrives at once), later ones a slice."""
+    got = s.recv_into(view.obj)
+    if got == n:
+        return True
+    if got == 0:
+        return False
     while got < n:
         k = s.recv_into(view[got:n])
         if k == 0:

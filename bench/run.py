@@ -390,8 +390,8 @@ def syscalls(ok, opts, scratch):
                     raise SystemExit(f"bench: {' '.join(cmd)} failed: {r.stderr[-800:]}")
                 counts.append((strace_total(out), parse(r.stdout)[w + "_ops"]))
             (c1, o1), (c2, o2) = counts
-            unit = 1.0 / 1024 if w == "bulk" else 1.0  # bulk: per 256 KiB write (ops are MiB)
-            per[c] = (c2 - c1) / ((o2 - o1) / unit) if o2 > o1 else float("nan")
+            chunks = 4.0 if w == "bulk" else 1.0  # bulk: per 256 KiB write (its ops are MiB)
+            per[c] = (c2 - c1) / ((o2 - o1) * chunks) if o2 > o1 else float("nan")
         rows.append((w, per))
     print("System calls per operation (client + server; bulk: per 256 KiB chunk), strace -f -c:")
     print("| workload | " + " | ".join(TITLES[c] for c in CONTENDERS) + " |")
