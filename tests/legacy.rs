@@ -466,3 +466,34 @@ fn both_servers_listen_alike_on_ipv4_ipv6_and_a_name() {
         assert_eq!(banners, vec![want, want], "banners for host {host}");
     }
 }
+
+#[test]
+fn a_client_that_vanishes_mid_reply_does_not_kill_the_server() {
+    // The client asks for ~3 MB of replies and closes without reading: the server's next
+    // writes fail (EPIPE/ECONNRESET). Without MSG_NOSIGNAL (POSIX) or oxsock's own
+    // guarantee, SIGPIPE would kill the server here.
+    let value = "v".repeat(1000);
+    let mut script = format!("SET big {value}\n");
+    script.push_str(&"GET big\n".repeat(3000));
+    for name in SERVERS {
+        let mut server = Server::start(name, "127.0.0.1");
+        for _ in 0..3 {
+            let mut s = server.connect();
+            s.write_all(script.as_bytes()).unwrap();
+            let mut first = [0u8; 3];
+            s.read_exact(&mut first).unwrap(); // the server has started replying
+            assert_eq!(&first, b"OK\n", "{name}");
+            drop(s);
+        }
+        let got = rust_client(&server.addr, "GET big\nQUIT\n");
+        assert_eq!(
+            got,
+            format!("VALUE {value}\nOK\n"),
+            "{name} after vanished clients"
+        );
+        assert!(
+            server.child.try_wait().unwrap().is_none(),
+            "{name} exited after a client vanished"
+        );
+    }
+}
