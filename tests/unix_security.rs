@@ -19,8 +19,17 @@
 //!    - runs the same detectors against a naive bind → listen → chmod (the control),
 //!      and requires that they catch it: that shows the detectors have the power to see
 //!      a window of that size on this machine.
-//!    The library passes when, over all iterations, no stranger got in and no wrong
-//!    mode was ever seen.
+//!    The library passes when, over all iterations, no stranger got in and the
+//!    datagram socket's file was never seen with another mode. (A stream socket file
+//!    with another mode before `listen` refuses everyone anyway, so for it a wrong
+//!    mode is printed, not failed.) Two ways in that a bind → chmod → listen order
+//!    leaves open, both probed here: a datagram sender that *connects* in the window
+//!    (the path's permission is checked only at connect, so it keeps sending after the
+//!    mode is set and after any draining of the queue), and a stream connect that
+//!    passed the permission check before the chmod and completes after the listen.
+//!    Creating the file with the right mode from the start (`fchmod` on the socket
+//!    before `bind`: Linux gives the new file the socket inode's mode less the umask)
+//!    closes both.
 //! 2. `OXS_OPT_PEER_UID` / `OXS_OPT_PEER_PID` report the real peer: a child process's
 //!    pid, and uid 65534 for a child running as that user.
 //! 3. A listener never removes a socket file it did not create: not one that replaced
@@ -159,36 +168,71 @@ fn mode_is_applied_before_any_stranger_can_connect() {
         println!("{msg}");
         return;
     }
-    // The control first: the detectors must catch a naive bind → listen → chmod.
-    let dir = open_scratch("unixsec_mode_naive");
-    let naive = run_helper(&["mode-race", dir.to_str().unwrap(), "1500", "naive"], Duration::from_secs(60));
-    let naive_line = naive.lines().find(|l| l.starts_with("MODE-RACE")).unwrap();
-    println!("control (naive bind/listen/chmod): {naive_line}");
-    let caught =
-        figure(naive_line, "stream_in") + figure(naive_line, "dgram_in") + figure(naive_line, "bad_modes");
-    assert!(figure(naive_line, "attacker_connects") >= 0, "the unprivileged attacker did not run: {naive}");
+    // The control first: the detectors must catch a naive bind → listen → chmod. The
+    // machine is shared and the window is microseconds wide, so give the control up to
+    // five rounds of 1,000 before deciding the detectors are blind here.
+    let keys = [
+        "stream_in",
+        "dgram_in",
+        "attacker_connects",
+        "attacker_sends",
+        "attacker_dgram_connects",
+        "bad_modes_stream",
+        "bad_modes_dgram",
+    ];
+    let mut caught = 0;
+    for round in 0..5 {
+        let dir = open_scratch("unixsec_mode_naive");
+        let naive =
+            run_helper(&["mode-race", dir.to_str().unwrap(), "1000", "naive"], Duration::from_secs(60));
+        let naive_line = naive.lines().find(|l| l.starts_with("MODE-RACE")).unwrap();
+        println!("control round {round} (naive bind/listen/chmod): {naive_line}");
+        assert!(
+            figure(naive_line, "attacker_connects") >= 0,
+            "the unprivileged attacker did not run: {naive}"
+        );
+        caught += keys.iter().map(|k| figure(naive_line, k)).sum::<i64>();
+        if caught > 0 {
+            break;
+        }
+    }
     assert!(
         caught > 0,
-        "the detectors never caught the naive implementation's window, so they prove \
-         nothing on this machine: {naive_line}"
+        "the detectors never caught the naive implementation's window in 5,000 tries, so \
+         they prove nothing on this machine"
     );
 
     let dir = open_scratch("unixsec_mode_oxsock");
-    let text = run_helper(&["mode-race", dir.to_str().unwrap(), "1500", "oxsock"], Duration::from_secs(60));
+    let text = run_helper(&["mode-race", dir.to_str().unwrap(), "2000", "oxsock"], Duration::from_secs(90));
     let line = text.lines().find(|l| l.starts_with("MODE-RACE")).unwrap();
     println!("oxsock listen_on ?mode=0600: {line}");
-    assert_eq!(figure(line, "iterations"), 1500, "{text}");
-    assert_eq!(
-        figure(line, "stream_in") + figure(line, "attacker_connects"),
-        0,
-        "a uid 65534 process connected to a mode=0600 root listener: {line}"
+    assert_eq!(figure(line, "iterations"), 2000, "{text}");
+    // Stream: a socket file with the umask's mode before chmod refuses everyone while it
+    // does not listen yet, so a wrong mode seen by lstat is only printed. (A connect that
+    // passed the path's permission check before the chmod can still complete after the
+    // listen, though: that is what stream_in / attacker_connects catch.)
+    println!("stream socket files seen with a mode other than 0600: {}", figure(line, "bad_modes_stream"));
+    let mut breaches = Vec::new();
+    for (key, what) in [
+        ("stream_in", "connections from uid 65534 accepted by the mode=0600 stream listener"),
+        ("attacker_connects", "stream connects by uid 65534 that succeeded"),
+        ("dgram_in", "datagrams from uid 65534 that reached the mode=0600 datagram socket's reader"),
+        (
+            "attacker_dgram_connects",
+            "datagram connects by uid 65534 to the mode=0600 socket (each can send after the queue was drained)",
+        ),
+        ("attacker_sends", "datagrams from uid 65534 the kernel queued on the mode=0600 socket"),
+        ("bad_modes_dgram", "times the datagram socket file was seen with a mode other than 0600"),
+    ] {
+        let v = figure(line, key);
+        if v != 0 {
+            breaches.push(format!("{v} {what} ({key})"));
+        }
+    }
+    assert!(
+        breaches.is_empty(),
+        "mode= was not in force before strangers could reach the socket: {breaches:#?}\n{line}"
     );
-    assert_eq!(
-        figure(line, "dgram_in") + figure(line, "attacker_sends"),
-        0,
-        "a uid 65534 process sent to a mode=0600 root datagram socket: {line}"
-    );
-    assert_eq!(figure(line, "bad_modes"), 0, "a socket file was seen with a mode other than 0600: {line}");
     assert!(text.contains(", 0 failures"), "{text}");
 }
 

@@ -10,9 +10,11 @@
  *       `unix://DIR/s.sock?mode=0600` and `unixgram://DIR/g.sock?mode=0600` with
  *       oxs_listen_on (or, for `naive`, the bind + listen + chmod a careless library
  *       would do: the control that shows the detectors can see a window) and looks for
- *       a connection or datagram that got in. Prints
- *       "MODE-RACE impl=X iterations=N stream_in=A dgram_in=B bad_modes=C stats=D"
- *       and exits 0 (the Rust test judges the figures).
+ *       a connection or datagram that got in. The stranger also connects datagram
+ *       sockets and keeps sending on them for 5 ms. Prints "MODE-RACE impl=X
+ *       iterations=N stream_in=.. dgram_in=.. attacker_connects=.. attacker_sends=..
+ *       attacker_dgram_connects=.. bad_modes_stream=.. bad_modes_dgram=.. stats=.."
+ *       and exits 0 unless a check failed (the Rust test judges the figures).
  *   fault_unixsec fork-close DIR
  *       a listener whose forked child closes its copy: the file stays, the parent still
  *       accepts, and the parent's close removes it.
@@ -43,7 +45,7 @@
 
 static char s_path[256], g_path[256];
 static volatile int stop_flag;
-static long bad_modes, stats_seen;
+static long bad_modes[2], stats_seen;
 
 static void *stat_spinner(void *arg)
 {
@@ -57,7 +59,7 @@ static void *stat_spinner(void *arg)
                 continue;
             __atomic_add_fetch(&stats_seen, 1, __ATOMIC_RELAXED);
             if (S_ISSOCK(st.st_mode) && (st.st_mode & 07777) != 0600)
-                __atomic_add_fetch(&bad_modes, 1, __ATOMIC_RELAXED);
+                __atomic_add_fetch(&bad_modes[k], 1, __ATOMIC_RELAXED);
         }
     }
     return NULL;
@@ -75,7 +77,7 @@ static void on_term(int sig)
 static void attacker(int out)
 {
     struct sockaddr_un sa_s, sa_g;
-    long in_stream = 0, in_dgram = 0;
+    long in_stream = 0, in_dgram = 0, dgram_connects = 0;
     time_t t0 = time(NULL);
     char msg[64];
     signal(SIGTERM, on_term);
@@ -104,8 +106,23 @@ static void attacker(int out)
                 in_dgram++;
             close(fd);
         }
+        /* A connected datagram sender: the path's permission is checked once, at
+         * connect; later sends go through whatever the mode becomes. So one that
+         * connects in a window keeps sending after the listener drained its queue. */
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0) {
+            if (connect(fd, (struct sockaddr *)&sa_g, sizeof sa_g) == 0) {
+                int k;
+                dgram_connects++;
+                for (k = 0; k < 50; k++) {
+                    (void)!send(fd, "C", 1, MSG_DONTWAIT);
+                    usleep(100);
+                }
+            }
+            close(fd);
+        }
     }
-    snprintf(msg, sizeof msg, "%ld %ld\n", in_stream, in_dgram);
+    snprintf(msg, sizeof msg, "%ld %ld %ld\n", in_stream, in_dgram, dgram_connects);
     (void)!write(out, msg, strlen(msg));
     _exit(0);
 }
@@ -133,7 +150,7 @@ static int mode_race(const char *dir, long iters, int naive)
     int pfd[2];
     pid_t kid;
     pthread_t spinner;
-    long i, stream_in = 0, dgram_in = 0, att_s = -1, att_g = -1;
+    long i, stream_in = 0, dgram_in = 0, att_s = -1, att_g = -1, att_gc = -1;
     char ep_s[300], ep_g[300], got[64] = {0};
     snprintf(s_path, sizeof s_path, "%s/s.sock", dir);
     snprintf(g_path, sizeof g_path, "%s/g.sock", dir);
@@ -155,6 +172,7 @@ static int mode_race(const char *dir, long iters, int naive)
             int ls = naive_listen(s_path, SOCK_STREAM), lg = naive_listen(g_path, SOCK_DGRAM), c;
             char b[8];
             REQUIRE("naive", ls >= 0 && lg >= 0);
+            usleep(300);
             fcntl(ls, F_SETFL, O_NONBLOCK);
             while ((c = accept(ls, NULL, NULL)) >= 0) {
                 stream_in++;
@@ -181,6 +199,8 @@ static int mode_race(const char *dir, long iters, int naive)
                 CHECK_INT("§8 mode=0600 on the stream socket file", st.st_mode & 07777, 0600);
             if (CHECK("§8 mode applied", lstat(g_path, &st) == 0))
                 CHECK_INT("§8 mode=0600 on the datagram socket file", st.st_mode & 07777, 0600);
+            /* Give a sender that got in during listen_on time to send. */
+            usleep(300);
             oxs_setopt(ls, OXS_OPT_NONBLOCKING, 1);
             while (oxs_accept(ls, &c, NULL) == OXS_OK) {
                 stream_in++;
@@ -197,10 +217,12 @@ static int mode_race(const char *dir, long iters, int naive)
     kill(kid, SIGTERM);
     waitpid(kid, NULL, 0);
     if (read(pfd[0], got, sizeof got - 1) > 0)
-        sscanf(got, "%ld %ld", &att_s, &att_g);
+        sscanf(got, "%ld %ld %ld", &att_s, &att_g, &att_gc);
     printf("MODE-RACE impl=%s iterations=%ld stream_in=%ld dgram_in=%ld attacker_connects=%ld "
-           "attacker_sends=%ld bad_modes=%ld stats=%ld\n",
-           naive ? "naive" : "oxsock", i, stream_in, dgram_in, att_s, att_g, bad_modes, stats_seen);
+           "attacker_sends=%ld attacker_dgram_connects=%ld bad_modes_stream=%ld bad_modes_dgram=%ld "
+           "stats=%ld\n",
+           naive ? "naive" : "oxsock", i, stream_in, dgram_in, att_s, att_g, att_gc, bad_modes[0],
+           bad_modes[1], stats_seen);
     return CHECK_SUMMARY("fault_unixsec mode-race");
 }
 
