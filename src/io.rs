@@ -147,8 +147,18 @@ pub fn write_all(sock: &SocketRef, buf: &[u8]) -> (usize, Result<()>) {
             Ok(n) => done += n,
             Err(e) => return (done, Err(e)),
         }
+        if done < buf.len() && interrupted_after_some_bytes(sock) {
+            return (done, Err(Error::os(libc::EINTR)));
+        }
     }
     (done, Ok(()))
+}
+
+/// A send on a blocking stream socket returns short only when a signal interrupted it
+/// after some bytes went out (send(2)): the signal is then gone, and an interruptible
+/// handle must still report it, or Ctrl-C would never stop a large write.
+fn interrupted_after_some_bytes(sock: &SocketRef) -> bool {
+    sock.interruptible() && sock.kind == OXS_TYPE_STREAM && !sock.fd_nonblocking()
 }
 
 /// Reads until the buffer is full; `OXS_ERR_UNEXPECTED_EOF` when the stream ends first.

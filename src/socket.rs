@@ -162,6 +162,11 @@ impl Socket {
         self.flag(NONBLOCKING)
     }
 
+    /// True when the descriptor is O_NONBLOCK (the caller's mode or a timeout).
+    pub fn fd_nonblocking(&self) -> bool {
+        self.flag(FD_NONBLOCK)
+    }
+
     pub fn interruptible(&self) -> bool {
         self.flag(INTERRUPTIBLE)
     }
