@@ -70,6 +70,33 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A folder for Unix socket files, unique to this process (the suite may run twice at
+/// once in one checkout) and short (a socket path has at most 107 bytes, which a deep
+/// checkout's `target/test-scratch` could exceed); removed when dropped.
+struct SocketDir(PathBuf);
+
+impl SocketDir {
+    fn new(tag: &str) -> SocketDir {
+        let dir = std::env::temp_dir().join(format!("oxsock-ex-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a socket folder");
+        SocketDir(dir)
+    }
+}
+
+impl std::ops::Deref for SocketDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for SocketDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A server process whose stdout is read line by line in the background.
 struct Server {
     child: Option<Child>,
@@ -331,6 +358,8 @@ s = socket.socket(fam, typ)
 if fam != socket.AF_UNIX and typ != socket.SOCK_DGRAM:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(parse(addr))
+if typ != socket.SOCK_DGRAM:
+    s.listen(64)
 print("listening on", show(s.getsockname()), flush=True)
 def serve(c):
     with c:
@@ -345,7 +374,6 @@ if typ == socket.SOCK_DGRAM:
         d, a = s.recvfrom(65536)
         s.sendto(d, a)
 else:
-    s.listen(64)
     while True:
         c, a = s.accept()
         print("connection from", show(a), flush=True)
@@ -455,7 +483,7 @@ fn run_every_client(kind: Kind, server: &Server) -> (usize, usize) {
 
 /// Every client against every server for one endpoint kind.
 fn every_client_against_every_server(kind: Kind) {
-    let dir = common::scratch(&format!("examples-{}", kind.tag()));
+    let dir = SocketDir::new(kind.tag());
     let mut servers = vec![ServerProg::Echo];
     if kind.is_stream() {
         servers.push(ServerProg::Poll);
@@ -619,7 +647,7 @@ fn hello<S: Read + Write>(s: &mut S) {
 
 #[test]
 fn servers_stop_on_signals_with_clients_connected() {
-    let dir = common::scratch("examples-signals");
+    let dir = SocketDir::new("signals");
 
     // tcp_server, blocked reading a connected client: SIGINT.
     let mut server = Server::start({
@@ -752,7 +780,7 @@ fn poll_server_serves_many_clients_at_once() {
 
 #[test]
 fn timeout_client_reports_a_silent_peer() {
-    let dir = common::scratch("examples-timeout");
+    let dir = SocketDir::new("timeout");
     for kind in [Kind::Tcp4, Kind::UnixPath] {
         let server = start_server_silent(kind, &dir);
         let endpoint = format!("{}://{}", kind.scheme(), server.addr);
