@@ -53,7 +53,8 @@ static void *serve_connection(void *arg)
     for (i = 0; i < MAX_CONNS; i++)
         if (conns[i] == conn)
             conns[i] = OXS_INVALID;
-    oxs_close(conn);
+    if (oxs_close(conn) != OXS_OK)
+        fail(prog);
     nconns--;
     pthread_cond_signal(&conns_done);
     pthread_mutex_unlock(&conns_lock);
@@ -106,7 +107,7 @@ static void stop_connections(void)
     pthread_mutex_lock(&conns_lock);
     for (i = 0; i < MAX_CONNS; i++)
         if (conns[i] != OXS_INVALID)
-            oxs_shutdown(conns[i], OXS_SHUT_BOTH);
+            oxs_shutdown(conns[i], OXS_SHUT_BOTH); /* a failure means it is ending anyway */
     while (nconns > 0)
         if (pthread_cond_timedwait(&conns_done, &conns_lock, &deadline) == ETIMEDOUT)
             break;

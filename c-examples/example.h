@@ -6,6 +6,11 @@
  *   addr_text(addr, buf)                   an oxs_addr as text ("127.0.0.1:7000", "@name")
  *   next_line(...)                         the lines a client sends: its arguments, or stdin
  *   read_line(s, ...)                      reads one reply line (or one datagram)
+ *
+ * The examples check the status of every call; on a path that is already
+ * failing they close what they opened without checking again (closing
+ * OXS_INVALID just answers OXS_ERR_BAD_HANDLE): the first failure is the one
+ * worth printing.
  */
 #ifndef OXSOCK_EXAMPLE_H
 #define OXSOCK_EXAMPLE_H

@@ -141,6 +141,7 @@ int main(int argc, char **argv)
         }
     }
     printf("%ld packets transmitted, %d received\n", count, received);
-    oxs_close(s);
+    if (oxs_close(s) != OXS_OK)
+        return fail(prog);
     return received == count ? 0 : 1;
 }

@@ -36,7 +36,8 @@ static oxs_poller poller = OXS_INVALID;
 
 static void drop(size_t i)
 {
-    oxs_close(clients[i]->s); /* also removes it from the poller */
+    if (oxs_close(clients[i]->s) != OXS_OK) /* also removes it from the poller */
+        fail(prog);
     free(clients[i]);
     clients[i] = NULL;
 }

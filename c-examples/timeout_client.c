@@ -49,6 +49,7 @@ int main(int argc, char **argv)
     } else {
         printf("%s\n", reply);
     }
-    oxs_close(s);
+    if (oxs_close(s) != OXS_OK)
+        rc = fail(prog);
     return rc;
 }
