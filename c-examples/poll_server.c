@@ -48,7 +48,7 @@ static int pump(size_t i)
 {
     struct client *c = clients[i];
     int32_t want;
-    oxs_status st;
+    oxs_status st = OXS_OK;
     size_t n;
 
     if (!c->eof && c->len < OUT_CAP) {
