@@ -283,20 +283,37 @@ fn listen_unix(ep: &Endpoint) -> Result<Socket> {
     if let Some(path) = &path {
         clear_stale_file(path, ep.kind)?;
     }
+    let mode = ep.value("mode").map(parse_mode).transpose()?;
+    if let Some(mode) = mode {
+        // Linux creates the socket file with the socket inode's mode less the umask, so
+        // the file never exists with more permissions than asked for (a chmod after bind
+        // leaves a window in which a stranger's connect can pass the permission check).
+        // SAFETY: fchmod on our own socket descriptor.
+        if unsafe { libc::fchmod(s.fd(), mode) } != 0 {
+            return Err(Error::last_os().context("fchmod"));
+        }
+    }
     // SAFETY: a is a valid sockaddr_un of a.len bytes.
     if unsafe { libc::bind(s.fd(), a.as_sockaddr(), a.len) } != 0 {
         return Err(Error::last_os().context("bind"));
     }
     if let Some(path) = path {
         own_file(&s, &path)?;
-        if let Some(mode) = ep.value("mode") {
-            set_mode(&s, &path, mode)?;
+        if let Some(mode) = mode {
+            // Add back what the umask took: this only narrows the gap to the mode asked.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| Error::os(e.raw_os_error().unwrap_or(0)).context("chmod"))?;
         }
     }
     if ep.kind != OXS_TYPE_DGRAM {
-        listen_fd(&s, ep)?; // after chmod: nobody could connect before the mode was set
+        listen_fd(&s, ep)?;
     }
     Ok(s)
+}
+
+fn parse_mode(text: &str) -> Result<u32> {
+    u32::from_str_radix(text, 8).map_err(|_| Error::invalid(format!("mode {text:?} is not octal")))
 }
 
 trait FromBytes {
@@ -326,21 +343,6 @@ fn own_file(s: &Socket, path: &std::path::Path) -> Result<()> {
         // SAFETY: getpid has no preconditions.
         pid: unsafe { libc::getpid() },
     }));
-    Ok(())
-}
-
-/// Applies `mode=` to the socket file. For a datagram socket, anything that arrived
-/// between bind and chmod came from a sender the mode may refuse: it is discarded.
-fn set_mode(s: &Socket, path: &std::path::Path, mode: &str) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = u32::from_str_radix(mode, 8).map_err(|_| Error::invalid("bad mode"))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::os(e.raw_os_error().unwrap_or(0)).context("chmod"))?;
-    if s.kind == OXS_TYPE_DGRAM {
-        let mut byte = [0u8; 1];
-        // SAFETY: non-blocking reads into a one-byte buffer until the queue is empty.
-        while unsafe { libc::recv(s.fd(), byte.as_mut_ptr().cast(), 1, libc::MSG_DONTWAIT) } >= 0 {}
-    }
     Ok(())
 }
 
