@@ -423,3 +423,28 @@ class Threads(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HeaderDrift(unittest.TestCase):
+    """Every function the checkout's include/oxsock.h declares has a ctypes prototype
+    with as many arguments (skipped for an installed package without a checkout)."""
+
+    def test_prototypes_match_the_header(self) -> None:
+        import re
+
+        from oxsock import _lib
+
+        from .helpers import CHECKOUT
+
+        header = os.path.join(CHECKOUT, "include", "oxsock.h")
+        if not os.path.exists(header):
+            self.skipTest("no include/oxsock.h (not a checkout)")
+        with open(header, encoding="utf-8") as f:
+            text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+        decls = dict(re.findall(r"\b(oxs_[a-z_0-9]+)\s*\(([^)]*)\)\s*;", text))
+        self.assertTrue(decls, "no declarations found")
+        self.assertEqual(sorted(decls), sorted(_lib._PROTOTYPES), "functions in the header vs the binding")
+        for name, params in decls.items():
+            params = params.strip()
+            arity = 0 if params in ("", "void") else params.count(",") + 1
+            self.assertEqual(arity, len(_lib._PROTOTYPES[name][1]), name)
