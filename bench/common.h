@@ -189,4 +189,20 @@ static inline double arg_secs(int argc, char **argv, int i)
     return s;
 }
 
+/* Micro-benchmarks: rounds of MICRO_ROUND calls, each probe timed per round, the
+ * probes of one program interleaved round by round; a figure is the fastest round of its
+ * probe (round 0 warms up). A round lasts well under a scheduler time slice, so the
+ * fastest ones ran undisturbed by the other processes of a shared machine. */
+#define MICRO_ROUND 1000
+#define MICRO_TIME(best, round, body)                                                  \
+    do {                                                                               \
+        uint64_t t_ = now_ns();                                                        \
+        for (long i_ = 0; i_ < MICRO_ROUND; i_++) {                                    \
+            body;                                                                      \
+        }                                                                              \
+        double d_ = (double)(now_ns() - t_) / MICRO_ROUND;                             \
+        if ((round) > 0 && d_ < (best))                                                \
+            (best) = d_;                                                               \
+    } while (0)
+
 #endif

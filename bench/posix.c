@@ -479,38 +479,28 @@ static void w_getopt(long iters)
     if (c < 0)
         die("accept4");
     volatile int sink = 0;
-    /* 11 rounds of iters/10 calls; the first warms up; each figure is the fastest round,
-     * the one least disturbed by other processes of this shared machine. */
     double best[3] = {1e18, 1e18, 1e18};
-    iters = iters / 10 > 0 ? iters / 10 : 1;
-    for (int round = 0; round < 11; round++) {
-        uint64_t t0 = now_ns();
-        for (long i = 0; i < iters; i++) {
+    char buf[MSG_SIZE];
+    long rounds = iters / MICRO_ROUND + 1;
+    for (long round = 0; round < rounds; round++) {
+        MICRO_TIME(best[0], round, {
             int v;
             socklen_t len = sizeof v;
             if (getsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, &len) != 0)
                 die("getsockopt");
             sink += v;
-        }
-        uint64_t t1 = now_ns();
-        for (long i = 0; i < iters; i++) {
+        });
+        MICRO_TIME(best[1], round, {
             int v;
             socklen_t len = sizeof v;
             if (getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &len) != 0)
                 die("getsockopt");
             sink += v;
-        }
-        uint64_t t2 = now_ns();
-        char buf[MSG_SIZE];
-        for (long i = 0; i < iters; i++) {
+        });
+        MICRO_TIME(best[2], round, {
             if (recv(s, buf, sizeof buf, MSG_DONTWAIT) >= 0 || errno != EAGAIN)
                 die("recv should fail with EAGAIN");
-        }
-        uint64_t t3 = now_ns();
-        double d[3] = {(double)(t1 - t0), (double)(t2 - t1), (double)(t3 - t2)};
-        for (int k = 0; round > 0 && k < 3; k++)
-            if (d[k] / (double)iters < best[k])
-                best[k] = d[k] / (double)iters;
+        });
     }
     printf("metric getopt_nodelay %.6g ns/call\n", best[0]);
     printf("metric getopt_type %.6g ns/call\n", best[1]);

@@ -533,28 +533,28 @@ def w_getopt(a, iters):
     buf = bytearray(MSG)
     flag = a.dontwait()
     clock = time.perf_counter_ns
-    # 11 rounds of iters/10 calls; the first warms up; each figure is the fastest round
-    # (as in the C programs).
+    # Rounds of ROUND calls, the three probes interleaved; each figure is its fastest
+    # round (round 0 warms up), as in the C programs.
+    ROUND = 200
     best = [float("inf")] * 3
-    iters = max(iters // 10, 1)
-    for rnd in range(11):
-        t0 = clock()
-        for _ in range(iters):
-            nodelay()
-        t1 = clock()
-        for _ in range(iters):
-            typ()
-        t2 = clock()
-        for _ in range(iters):
-            try:
-                s.recv_into(buf, MSG, flag)
-                die("recv should fail with BlockingIOError")
-            except BlockingIOError:
-                pass
-        t3 = clock()
-        if rnd > 0:
-            for k, d in enumerate((t1 - t0, t2 - t1, t3 - t2)):
-                best[k] = min(best[k], d / iters)
+
+    def eagain():
+        try:
+            s.recv_into(buf, MSG, flag)
+        except BlockingIOError:
+            return
+        die("recv should fail with BlockingIOError")
+
+    probes = (nodelay, typ, eagain)
+    loop = range(ROUND)
+    for rnd in range(iters // ROUND + 1):
+        for k, probe in enumerate(probes):
+            t0 = clock()
+            for _ in loop:
+                probe()
+            d = (clock() - t0) / ROUND
+            if rnd and d < best[k]:
+                best[k] = d
     print(f"metric getopt_nodelay {best[0]:.6g} ns/call")
     print(f"metric getopt_type {best[1]:.6g} ns/call")
     print(f"metric recv_eagain {best[2]:.6g} ns/call")
