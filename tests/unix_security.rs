@@ -19,6 +19,7 @@
 //!    - runs the same detectors against a naive bind → listen → chmod (the control),
 //!      and requires that they catch it: that shows the detectors have the power to see
 //!      a window of that size on this machine.
+//!
 //!    The library passes when, over all iterations, no stranger got in and the
 //!    datagram socket's file was never seen with another mode. (A stream socket file
 //!    with another mode before `listen` refuses everyone anyway, so for it a wrong
