@@ -66,21 +66,12 @@ fn header_compiles_as_c99_c11_and_cpp17_without_warnings() {
     std::fs::write(&cpp_src, USE_HEADER).unwrap();
     let include = format!("-I{}", common::root().join("include").display());
     let strict = ["-Wall", "-Wextra", "-pedantic", "-Werror"];
-    for (compiler, std, src) in [
-        ("gcc", "-std=c99", &c_src),
-        ("gcc", "-std=c11", &c_src),
-        ("g++", "-std=c++17", &cpp_src),
-    ] {
+    for (compiler, std, src) in
+        [("gcc", "-std=c99", &c_src), ("gcc", "-std=c11", &c_src), ("g++", "-std=c++17", &cpp_src)]
+    {
         let obj = dir.join(format!("use-{}.o", &std[5..]));
         run_ok(
-            Command::new(compiler)
-                .arg(std)
-                .args(strict)
-                .arg(&include)
-                .arg("-c")
-                .arg(src)
-                .arg("-o")
-                .arg(&obj),
+            Command::new(compiler).arg(std).args(strict).arg(&include).arg("-c").arg(src).arg("-o").arg(&obj),
             &format!("{compiler} {std} -Wall -Wextra -pedantic -Werror on oxsock.h"),
         );
     }
@@ -123,11 +114,7 @@ int main() {
         "g++ link against liboxsock",
     );
     let out = run_ok(&mut Command::new(&exe), "the C++ program");
-    assert_eq!(
-        out.trim(),
-        format!("{} [::1]:8080", env!("CARGO_PKG_VERSION")),
-        "C++ program output"
-    );
+    assert_eq!(out.trim(), format!("{} [::1]:8080", env!("CARGO_PKG_VERSION")), "C++ program output");
 }
 
 #[test]
@@ -211,10 +198,7 @@ fn doc_comment_check_finds_what_it_should() {
                 oxs_status oxs_b(oxs_socket s,\n    int32_t y);\n\
                 // Also documented.\nconst char *oxs_c(void);\n\
                 typedef void (*oxs_cb)(int);\n#define OXS_X(a) (a)\n  OXS_OK = 0,\n";
-    let names: Vec<String> = declared_functions(text)
-        .into_iter()
-        .map(|(_, n)| n)
-        .collect();
+    let names: Vec<String> = declared_functions(text).into_iter().map(|(_, n)| n).collect();
     assert_eq!(names, ["oxs_a", "oxs_b", "oxs_c"]);
     let missing = undocumented_functions(text);
     assert_eq!(missing.len(), 1, "{missing:?}");
@@ -241,10 +225,7 @@ fn every_declared_function_has_a_doc_comment_directly_above() {
 
 /// The defined dynamic function symbols of a shared library (names without version tags).
 fn exported_functions(so: &Path) -> BTreeSet<String> {
-    let out = run_ok(
-        Command::new("nm").args(["-D", "--defined-only"]).arg(so),
-        "nm -D --defined-only",
-    );
+    let out = run_ok(Command::new("nm").args(["-D", "--defined-only"]).arg(so), "nm -D --defined-only");
     out.lines()
         .filter_map(|l| {
             let mut parts = l.split_whitespace();
@@ -267,24 +248,14 @@ fn exported_symbols_are_oxs_functions_and_match_abi_list() {
     let so = common::lib_dir().join("liboxsock.so");
     let exported = exported_functions(&so);
     let foreign: Vec<&String> = exported.iter().filter(|n| !n.starts_with("oxs_")).collect();
-    assert!(
-        foreign.is_empty(),
-        "liboxsock.so exports functions outside the oxs_ prefix: {foreign:?}"
-    );
+    assert!(foreign.is_empty(), "liboxsock.so exports functions outside the oxs_ prefix: {foreign:?}");
 
-    let listed_text =
-        std::fs::read_to_string(abi_list_path()).expect("read abi/exported-symbols.txt");
-    let listed_lines: Vec<&str> = listed_text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .collect();
+    let listed_text = std::fs::read_to_string(abi_list_path()).expect("read abi/exported-symbols.txt");
+    let listed_lines: Vec<&str> = listed_text.lines().filter(|l| !l.trim().is_empty()).collect();
     let mut sorted = listed_lines.clone();
     sorted.sort_unstable();
     sorted.dedup();
-    assert_eq!(
-        listed_lines, sorted,
-        "abi/exported-symbols.txt must be sorted (LC_ALL=C) without duplicates"
-    );
+    assert_eq!(listed_lines, sorted, "abi/exported-symbols.txt must be sorted (LC_ALL=C) without duplicates");
     let listed: BTreeSet<String> = listed_lines.iter().map(|s| s.trim().to_string()).collect();
 
     let added: Vec<&String> = exported.difference(&listed).collect();
@@ -364,10 +335,7 @@ fn contract_check_accepts_the_header() {
         return;
     }
     run_ok(
-        Command::new("bash")
-            .arg(&tool)
-            .arg("include/oxsock.h")
-            .current_dir(&root),
+        Command::new("bash").arg(&tool).arg("include/oxsock.h").current_dir(&root),
         "../shared/tools/contract-check include/oxsock.h",
     );
 }

@@ -110,24 +110,15 @@ fn pkg_config(stage: &Path, args: &[&str]) -> Vec<String> {
         Command::new("pkg-config")
             .args(args)
             .arg("oxsock")
-            .env(
-                "PKG_CONFIG_PATH",
-                stage.join(&PREFIX[1..]).join("lib/pkgconfig"),
-            )
+            .env("PKG_CONFIG_PATH", stage.join(&PREFIX[1..]).join("lib/pkgconfig"))
             .env("PKG_CONFIG_SYSROOT_DIR", stage),
         &format!("pkg-config {args:?} oxsock"),
     );
-    stdout(&out)
-        .split_whitespace()
-        .map(str::to_string)
-        .collect()
+    stdout(&out).split_whitespace().map(str::to_string).collect()
 }
 
 fn readelf_dynamic(bin: &Path) -> String {
-    let out = common::run_bounded(
-        Command::new("readelf").arg("-d").arg(bin),
-        Duration::from_secs(60),
-    );
+    let out = common::run_bounded(Command::new("readelf").arg("-d").arg(bin), Duration::from_secs(60));
     // A fully static program has no dynamic section: readelf says so and succeeds.
     stdout(&out) + &String::from_utf8_lossy(&out.stderr)
 }
@@ -144,18 +135,14 @@ fn expect_echo(bin: &Path, libdir: Option<&Path>, what: &str) {
     }
     let out = common::run_bounded(&mut cmd, Duration::from_secs(30)).tap_ok(what);
     let v = VERSION;
-    assert_eq!(
-        stdout(&out).trim(),
-        format!("echo ok {v} {v}"),
-        "{what}: output"
-    );
+    assert_eq!(stdout(&out).trim(), format!("echo ok {v} {v}"), "{what}: output");
 }
 
 #[test]
 fn install_link_dynamic_and_static_run_then_uninstall() {
     let lib = common::lib_dir();
-    let stage = common::scratch("install");
-    let work = common::scratch("install-work");
+    let stage = common::scratch("make-install-stage");
+    let work = common::scratch("make-install-work");
     let libdir = stage.join(&PREFIX[1..]).join("lib");
     let incdir = stage.join(&PREFIX[1..]).join("include");
     let real = format!("liboxsock.so.{VERSION}");
@@ -177,11 +164,7 @@ fn install_link_dynamic_and_static_run_then_uninstall() {
     .collect();
     let mut sorted = expected.clone();
     sorted.sort();
-    assert_eq!(
-        files_under(&stage),
-        sorted,
-        "files installed by make install"
-    );
+    assert_eq!(files_under(&stage), sorted, "files installed by make install");
     assert_eq!(
         std::fs::read_link(libdir.join(&soname)).unwrap(),
         PathBuf::from(&real),
@@ -192,9 +175,7 @@ fn install_link_dynamic_and_static_run_then_uninstall() {
         PathBuf::from(&soname),
         "liboxsock.so links to {soname}"
     );
-    assert!(std::fs::symlink_metadata(libdir.join(&real))
-        .unwrap()
-        .is_file());
+    assert!(std::fs::symlink_metadata(libdir.join(&real)).unwrap().is_file());
     assert_eq!(
         std::fs::read(incdir.join("oxsock.h")).unwrap(),
         std::fs::read(common::root().join("include/oxsock.h")).unwrap(),
@@ -206,22 +187,10 @@ fn install_link_dynamic_and_static_run_then_uninstall() {
         "installed archive equals target/release/liboxsock.a"
     );
     let pc = std::fs::read_to_string(libdir.join("pkgconfig/oxsock.pc")).unwrap();
-    assert!(
-        pc.contains(&format!("\nVersion: {VERSION}\n")),
-        "oxsock.pc version:\n{pc}"
-    );
-    assert!(
-        pc.contains(&format!("\nprefix={PREFIX}\n")),
-        "oxsock.pc prefix:\n{pc}"
-    );
-    let unfilled: Vec<&str> = pc
-        .lines()
-        .filter(|l| !l.starts_with('#') && l.contains('@'))
-        .collect();
-    assert!(
-        unfilled.is_empty(),
-        "oxsock.pc has unfilled @FIELD@s: {unfilled:?}"
-    );
+    assert!(pc.contains(&format!("\nVersion: {VERSION}\n")), "oxsock.pc version:\n{pc}");
+    assert!(pc.contains(&format!("\nprefix={PREFIX}\n")), "oxsock.pc prefix:\n{pc}");
+    let unfilled: Vec<&str> = pc.lines().filter(|l| !l.starts_with('#') && l.contains('@')).collect();
+    assert!(unfilled.is_empty(), "oxsock.pc has unfilled @FIELD@s: {unfilled:?}");
 
     // The soname the lead sets in build.rs, so that programs record liboxsock.so.MAJOR.
     let dynamic = readelf_dynamic(&libdir.join(&real));
@@ -234,17 +203,11 @@ fn install_link_dynamic_and_static_run_then_uninstall() {
         run(&mut make(&stage, "uninstall"), "make uninstall");
         return;
     }
-    assert_eq!(
-        pkg_config(&stage, &["--modversion"]),
-        vec![VERSION.to_string()]
-    );
+    assert_eq!(pkg_config(&stage, &["--modversion"]), vec![VERSION.to_string()]);
     let cflags = pkg_config(&stage, &["--cflags"]);
     let libs = pkg_config(&stage, &["--libs"]);
     let static_flags = pkg_config(&stage, &["--static", "--cflags", "--libs"]);
-    assert!(
-        libs.contains(&"-loxsock".to_string()),
-        "pkg-config --libs: {libs:?}"
-    );
+    assert!(libs.contains(&"-loxsock".to_string()), "pkg-config --libs: {libs:?}");
 
     let src = work.join("echo.c");
     std::fs::write(&src, ECHO_C).unwrap();
@@ -264,12 +227,7 @@ fn install_link_dynamic_and_static_run_then_uninstall() {
         "the dynamic program should need {soname} (the soname), not the dev link:\n{d}"
     );
     expect_echo(&dyn_bin, Some(&libdir), "dynamic program");
-    let ldd = stdout(&run(
-        Command::new("ldd")
-            .arg(&dyn_bin)
-            .env("LD_LIBRARY_PATH", &libdir),
-        "ldd",
-    ));
+    let ldd = stdout(&run(Command::new("ldd").arg(&dyn_bin).env("LD_LIBRARY_PATH", &libdir), "ldd"));
     assert!(
         ldd.contains(&format!("{soname} => {}", path(&libdir.join(&soname)))),
         "ldd should resolve {soname} in the installed lib folder:\n{ldd}"
@@ -295,28 +253,14 @@ fn install_link_dynamic_and_static_run_then_uninstall() {
     args.extend(cflags.iter().cloned());
     args.extend([path(&src), "-o".into(), path(&mixed_bin)]);
     args.push(path(&libdir.join("liboxsock.a")));
-    args.extend(
-        pkg_config(&stage, &["--static", "--libs"])
-            .into_iter()
-            .filter(|a| a != "-loxsock"),
-    );
+    args.extend(pkg_config(&stage, &["--static", "--libs"]).into_iter().filter(|a| a != "-loxsock"));
     gcc(&args, "gcc (liboxsock.a in a dynamic program)");
     let d = readelf_dynamic(&mixed_bin);
-    assert!(
-        !d.contains("liboxsock"),
-        "linked with liboxsock.a, the program still needs liboxsock.so:\n{d}"
-    );
-    assert!(
-        d.contains("NEEDED"),
-        "the archive program should be dynamic (libc):\n{d}"
-    );
+    assert!(!d.contains("liboxsock"), "linked with liboxsock.a, the program still needs liboxsock.so:\n{d}");
+    assert!(d.contains("NEEDED"), "the archive program should be dynamic (libc):\n{d}");
     expect_echo(&mixed_bin, None, "program with liboxsock.a");
 
     // Uninstall removes exactly what install put there.
     run(&mut make(&stage, "uninstall"), "make uninstall");
-    assert_eq!(
-        files_under(&stage),
-        Vec::<PathBuf>::new(),
-        "make uninstall left files behind"
-    );
+    assert_eq!(files_under(&stage), Vec::<PathBuf>::new(), "make uninstall left files behind");
 }

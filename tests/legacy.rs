@@ -83,24 +83,12 @@ impl Server {
                 panic!("{name}: unexpected first line {banner:?}")
             })
             .to_string();
-        let port: u16 = addr
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .parse()
-            .expect("port in banner");
-        Server {
-            child,
-            name,
-            banner,
-            addr,
-            port,
-        }
+        let port: u16 = addr.rsplit(':').next().unwrap().parse().expect("port in banner");
+        Server { child, name, banner, addr, port }
     }
 
     fn connect(&self) -> TcpStream {
-        let s = TcpStream::connect(&self.addr)
-            .unwrap_or_else(|e| panic!("connect to {}: {e}", self.name));
+        let s = TcpStream::connect(&self.addr).unwrap_or_else(|e| panic!("connect to {}: {e}", self.name));
         s.set_read_timeout(Some(IO_LIMIT)).unwrap();
         s.set_write_timeout(Some(IO_LIMIT)).unwrap();
         s
@@ -140,12 +128,9 @@ fn model(script: &str, store: &mut HashMap<String, String>) -> String {
                 None => "NOT_FOUND".into(),
             },
             ("GET", _) => "ERR usage: GET key".into(),
-            ("DEL", Some(k)) if !k.is_empty() && !k.contains(' ') => if store.remove(k).is_some() {
-                "OK"
-            } else {
-                "NOT_FOUND"
+            ("DEL", Some(k)) if !k.is_empty() && !k.contains(' ') => {
+                if store.remove(k).is_some() { "OK" } else { "NOT_FOUND" }.into()
             }
-            .into(),
             ("DEL", _) => "ERR usage: DEL key".into(),
             ("QUIT", None) => {
                 out.push_str("OK\n");
@@ -198,8 +183,7 @@ fn rust_client(addr: &str, script: &str) -> String {
     // may already be gone, so the result does not matter.)
     let _ = s.shutdown(Shutdown::Write);
     let mut out = String::new();
-    s.read_to_string(&mut out)
-        .expect("read replies until the server closes");
+    s.read_to_string(&mut out).expect("read replies until the server closes");
     out
 }
 
@@ -212,18 +196,9 @@ fn nc_client(port: u16, host: &str, script: &str) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn nc");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
     let out = common::wait_bounded(child, Duration::from_secs(30), "nc client");
-    assert!(
-        out.status.success(),
-        "nc failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "nc failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -250,18 +225,9 @@ fn python_client(port: u16, host: &str, script: &str) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn python3");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
     let out = common::wait_bounded(child, Duration::from_secs(30), "python client");
-    assert!(
-        out.status.success(),
-        "python client failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "python client failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -303,10 +269,7 @@ fn concurrent_sessions(server: &Server) -> Vec<(String, String)> {
             (prefix, got)
         }));
     }
-    handles
-        .into_iter()
-        .map(|h| h.join().expect("client thread"))
-        .collect()
+    handles.into_iter().map(|h| h.join().expect("client thread")).collect()
 }
 
 #[test]
@@ -321,10 +284,7 @@ fn rust_nc_and_python_clients_get_identical_correct_replies() {
         }
         per_server.push(results);
     }
-    assert_eq!(
-        per_server[0], per_server[1],
-        "kv_posix and kv_oxsock answered differently"
-    );
+    assert_eq!(per_server[0], per_server[1], "kv_posix and kv_oxsock answered differently");
 }
 
 #[test]
@@ -340,13 +300,8 @@ fn clients_share_one_store() {
         let mut line = String::new();
         rb.read_line(&mut line).unwrap();
         assert_eq!(line, "VALUE from-a\n", "{name}");
-        assert_eq!(
-            rust_client(&server.addr, "SET shared from-c\n"),
-            "OK\n",
-            "{name}"
-        );
-        b.write_all(b"GET shared\nDEL shared\nGET shared\n")
-            .unwrap();
+        assert_eq!(rust_client(&server.addr, "SET shared from-c\n"), "OK\n", "{name}");
+        b.write_all(b"GET shared\nDEL shared\nGET shared\n").unwrap();
         b.shutdown(Shutdown::Write).unwrap();
         let mut rest = String::new();
         rb.read_to_string(&mut rest).unwrap();
@@ -360,9 +315,7 @@ fn commands_split_across_writes_are_reassembled() {
         let server = Server::start(name, "127.0.0.1");
         let mut s = server.connect();
         s.set_nodelay(true).unwrap();
-        for piece in [
-            "SE", "T k", "ey va", "lue\r", "\nGET ke", "y\n", "G", "ET key", "\nQUIT\n",
-        ] {
+        for piece in ["SE", "T k", "ey va", "lue\r", "\nGET ke", "y\n", "G", "ET key", "\nQUIT\n"] {
             s.write_all(piece.as_bytes()).unwrap();
             thread::sleep(Duration::from_millis(20));
         }
@@ -409,11 +362,7 @@ fn overlong_line_and_full_server_get_errors() {
         let server = Server::start(name, "127.0.0.1");
         // 1024 bytes with no newline: the line limit.
         let long = "a".repeat(1024);
-        assert_eq!(
-            rust_client(&server.addr, &long),
-            "ERR line too long\n",
-            "{name}"
-        );
+        assert_eq!(rust_client(&server.addr, &long), "ERR line too long\n", "{name}");
 
         // 64 clients fill the table; the 65th is told and closed; a slot freed is reused.
         let mut held = Vec::new();
@@ -421,9 +370,7 @@ fn overlong_line_and_full_server_get_errors() {
             let mut s = server.connect();
             s.write_all(format!("GET k{i}\n").as_bytes()).unwrap();
             let mut line = String::new();
-            BufReader::new(s.try_clone().unwrap())
-                .read_line(&mut line)
-                .unwrap();
+            BufReader::new(s.try_clone().unwrap()).read_line(&mut line).unwrap();
             assert_eq!(line, "NOT_FOUND\n", "{name}: client {i}");
             held.push(s);
         }
@@ -438,11 +385,7 @@ fn overlong_line_and_full_server_get_errors() {
         first.read_to_string(&mut bye).unwrap();
         assert_eq!(bye, "OK\n", "{name}");
         // The server has closed that slot once it wrote OK; the next client gets it.
-        assert_eq!(
-            rust_client(&server.addr, "GET k0\nQUIT\n"),
-            "NOT_FOUND\nOK\n",
-            "{name}"
-        );
+        assert_eq!(rust_client(&server.addr, "GET k0\nQUIT\n"), "NOT_FOUND\nOK\n", "{name}");
     }
 }
 
@@ -495,10 +438,6 @@ fn a_client_that_vanishes_mid_reply_does_not_kill_the_server() {
             );
         }
         let got = rust_client(&server.addr, "GET big\nQUIT\n");
-        assert_eq!(
-            got,
-            format!("VALUE {value}\nOK\n"),
-            "{name} after vanished clients"
-        );
+        assert_eq!(got, format!("VALUE {value}\nOK\n"), "{name} after vanished clients");
     }
 }
