@@ -15,7 +15,7 @@ import unittest
 
 import oxsock
 
-from .helpers import BOUND, Worker, tcp_pair
+from .helpers import BOUND, Worker, tcp_pair, wait_until
 
 # Each snippet sets up a blocked call; the parent sends SIGINT once "ready" is printed.
 BLOCKERS = {
@@ -100,6 +100,13 @@ class Handlers(unittest.TestCase):
         self.addCleanup(signal.signal, signal.SIGUSR1, old)
         self.main = threading.get_ident()
 
+    def signal_and_wait(self) -> None:
+        """Sends SIGUSR1 to the main thread and waits (bounded) until its handler ran,
+        so that two signals never merge into one."""
+        before = self.count
+        signal.pthread_kill(self.main, signal.SIGUSR1)
+        wait_until(lambda: self.count > before)
+
     def poke(self, then=None, times: int = 1):
         """A thread that sends SIGUSR1 to the main thread ``times`` times (0.2 s apart),
         then calls ``then``."""
@@ -107,7 +114,7 @@ class Handlers(unittest.TestCase):
         def run() -> None:
             for _ in range(times):
                 time.sleep(0.2)
-                signal.pthread_kill(self.main, signal.SIGUSR1)
+                self.signal_and_wait()
             time.sleep(0.2)
             if then:
                 then()
@@ -135,7 +142,7 @@ class Handlers(unittest.TestCase):
                     time.sleep(0.2)
                     b.sendall(part)
                     time.sleep(0.2)
-                    signal.pthread_kill(self.main, signal.SIGUSR1)
+                    self.signal_and_wait()
                 time.sleep(0.2)
                 b.sendall(b"AB")
 
@@ -230,6 +237,7 @@ class Handlers(unittest.TestCase):
             pass
 
         def raiser(signum, frame) -> None:
+            self.count += 1
             raise Boom()
 
         signal.signal(signal.SIGUSR1, raiser)
