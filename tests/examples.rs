@@ -1,7 +1,11 @@
 //! The C examples (`c-examples/`, issues 2 and 3) and the demonstration (`scripts/demo.sh`).
 //!
 //! What is checked:
-//! - the examples build with `-std=c99 -Wall -Wextra -Werror` (their Makefile);
+//! - the examples build with `-std=c99 -Wall -Wextra -Werror` (their Makefile), and
+//!   also compile cleanly at -O0, -O1, -O3 and with ASan/UBSan;
+//! - a failure (bad usage, unknown scheme, refused, port or path in use) gives the
+//!   documented exit status and the library's message naming the call; a regular
+//!   file where a socket should go is left alone;
 //! - for every endpoint kind (TCP v4 and v6, Unix path and abstract, UDP v4 and v6,
 //!   Unix datagram path and abstract, Unix seqpacket), every client (echo_client with
 //!   arguments and with stdin, timeout_client, the low-level client of that family,
@@ -16,7 +20,8 @@
 //! - timeout_client against a silent peer prints the library's "timed out" message for
 //!   its `oxs_read` and exits 3; against a closed port it exits 1;
 //! - ping gets replies from 127.0.0.1 as root, and says it needs root (exit 2) without;
-//! - one TCP echo session (server and client) is clean under valgrind;
+//! - TCP echo sessions (echo_server, poll_server, tcp_server and their clients) are
+//!   clean under valgrind;
 //! - `scripts/demo.sh` succeeds.
 
 mod common;
@@ -845,6 +850,89 @@ fn timeout_client_reports_a_silent_peer() {
     );
 }
 
+/// Runs an example expected to fail; asserts its exit status and that stderr has
+/// every one of `want` (the library's message names the call and its argument).
+fn assert_fails(cmd: &mut Command, code: i32, want: &[&str]) {
+    let desc = format!("{cmd:?}");
+    let out = common::run_bounded(cmd, CLIENT_LIMIT);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{desc}: want exit {code}\nstderr: {err}");
+    for w in want {
+        assert!(err.contains(w), "{desc}: stderr should mention {w:?}, it says:\n{err}");
+    }
+}
+
+#[test]
+fn examples_report_failures_with_the_library_message() {
+    let dir = SocketDir::new("failures");
+
+    // Usage errors: exit 2 and a usage line.
+    for prog in [
+        "tcp_server",
+        "tcp_client",
+        "echo_server",
+        "echo_client",
+        "udp_listener",
+        "udp_talker",
+        "unix_server",
+        "unix_client",
+        "ping",
+        "poll_server",
+        "timeout_client",
+    ] {
+        assert_fails(&mut Command::new(bin(prog)), 2, &["usage: "]);
+    }
+    assert_fails(Command::new(bin("timeout_client")).args(["tcp://127.0.0.1:9", "0"]), 2, &["usage: "]);
+
+    // Endpoints and addresses that do not work: exit 1 with oxs_last_error().
+    assert_fails(
+        Command::new(bin("echo_client")).args(["bogus://x", "hi"]),
+        1,
+        &["echo_client: oxs_dial bogus://x"],
+    );
+    let port = common::free_port();
+    assert_fails(
+        Command::new(bin("echo_client")).args([&format!("tcp://127.0.0.1:{port}"), "hi"]),
+        1,
+        &["echo_client: oxs_dial", "refused"],
+    );
+    assert_fails(
+        Command::new(bin("tcp_client")).args([&format!("127.0.0.1:{port}"), "hi"]),
+        1,
+        &["tcp_client: oxs_connect", "refused"],
+    );
+    let missing = dir.join("missing.sock");
+    assert_fails(
+        Command::new(bin("unix_client")).arg(&missing).arg("hi"),
+        1,
+        &["unix_client: oxs_connect", "no such file"],
+    );
+
+    // A port in use.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").expect("hold a port");
+    let addr = held.local_addr().expect("local addr").to_string();
+    assert_fails(Command::new(bin("tcp_server")).arg(&addr), 1, &["tcp_server: oxs_bind", "in use"]);
+    assert_fails(
+        Command::new(bin("echo_server")).arg(format!("tcp://{addr}")),
+        1,
+        &["echo_server: oxs_listen_on", "in use"],
+    );
+
+    // A regular file where a socket should go is refused and left alone.
+    let plain = dir.join("plain");
+    std::fs::write(&plain, b"not a socket").expect("write a file");
+    assert_fails(Command::new(bin("unix_server")).arg(&plain), 1, &["unix_server: oxs_bind", "in use"]);
+    assert_fails(
+        Command::new(bin("echo_server")).arg(format!("unix://{}", plain.display())),
+        1,
+        &["echo_server: oxs_listen_on"],
+    );
+    assert_eq!(std::fs::read(&plain).expect("the file is still there"), b"not a socket");
+
+    // poll_server serves streams only.
+    assert_fails(Command::new(bin("poll_server")).arg("udp://127.0.0.1:0"), 2, &["not a stream endpoint"]);
+}
+
 fn start_server_silent(kind: Kind, dir: &Path) -> Server {
     let mut c = Command::new("python3");
     c.args(["-c", PY_SERVER, kind.scheme(), &kind.bind_addr(dir, "silent"), "silent"]);
@@ -930,6 +1018,19 @@ fn tcp_echo_session_is_clean_under_valgrind() {
     assert!(text(&out.stderr).is_empty(), "valgrind on echo_client:\n{}", text(&out.stderr));
     server.stop_cleanly(libc::SIGTERM);
     assert!(server.stderr().is_empty(), "valgrind on echo_server:\n{}", server.stderr());
+
+    // poll_server (non-blocking sockets, per-client buffers) and echo_client.
+    let mut server = Server::start({
+        let mut c = valgrind("poll_server");
+        c.arg("tcp://127.0.0.1:0");
+        c
+    });
+    let endpoint = format!("tcp://{}", server.addr);
+    let out =
+        common::run_bounded(valgrind("echo_client").arg(&endpoint).args(&lines), Duration::from_secs(120));
+    assert_echoed(&out, &lines, "echo_client under valgrind, against poll_server");
+    server.stop_cleanly(libc::SIGTERM);
+    assert!(server.stderr().is_empty(), "valgrind on poll_server:\n{}", server.stderr());
 
     // tcp_server and tcp_client (the low-level calls).
     let mut server = Server::start({
