@@ -142,7 +142,7 @@ try:  # Run pending Python signal handlers now (raises what a handler raised).
     _check_signals.restype = ctypes.c_int
 except (AttributeError, OSError):  # pragma: no cover - not CPython
 
-    def _check_signals() -> int:
+    def _check_signals() -> int:  # type: ignore[misc]
         return 0
 
 
@@ -507,8 +507,8 @@ class Socket:
         if flags:
             flags = _int32(flags, "flags")
         buf = bytearray(n)
-        c = _from_buffer(buf) if n else None
-        p = addressof(c) if n else None
+        c: Any = _from_buffer(buf) if n else None
+        p: Any = addressof(c) if n else None
         got = c_size_t()
         h = self._h
         while True:
@@ -527,6 +527,8 @@ class Socket:
         """Receives into ``buffer`` (a writable bytes-like object: ``bytearray``,
         writable ``memoryview`` or a slice of one), in place, at most ``nbytes`` bytes
         (0: the buffer's length). Returns the count."""
+        c: Any
+        p: Any
         if type(buffer) is bytearray:
             size = len(buffer)
             c = _from_buffer(buffer) if size else None
@@ -603,6 +605,8 @@ class Socket:
         timeout bounds the whole call). A failure carries the count sent in
         ``nbytes``."""
         # `keep` (a local, alive until return) holds the buffer and its export.
+        keep: Any
+        p: Any
         if type(data) is bytes:
             keep = p = data
             n = len(data)
@@ -652,8 +656,8 @@ class Socket:
         if type(n) is not int or n < 0:
             n = _size(n)
         buf = bytearray(n)
-        c = _from_buffer(buf) if n else None
-        p = addressof(c) if n else None
+        c: Any = _from_buffer(buf) if n else None
+        p: Any = addressof(c) if n else None
         got = c_size_t()
         a = OxsAddr()
         h = self._h
