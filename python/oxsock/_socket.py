@@ -189,8 +189,11 @@ def _int32(v: Any, what: str) -> int:
 
 def _wbuf(buffer: Any) -> Tuple[Any, int, int]:
     """(keep-alive, address, length) of a writable buffer, shared, never copied."""
-    if type(buffer) is bytearray:
+    t = type(buffer)
+    if t is bytearray:
         n = len(buffer)
+    elif t is memoryview:
+        n = buffer.nbytes
     else:
         try:
             n = memoryview(buffer).nbytes
@@ -217,7 +220,7 @@ def _rbuf(data: Any) -> Tuple[Any, Any, int]:
     if isinstance(data, str):
         raise TypeError("a bytes-like object is required, not 'str'")
     try:
-        m = memoryview(data)
+        m = data if type(data) is memoryview else memoryview(data)
     except TypeError:
         raise TypeError(f"a bytes-like object is required, not {type(data).__name__}") from None
     n = m.nbytes
