@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+import weakref
 from ctypes import c_size_t, c_uint64
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
@@ -146,6 +147,9 @@ class Poller:
         if rc:
             raise error(rc)
         self._tokens[sh] = sock if token is None else token
+        if sock._pollers is None:
+            sock._pollers = weakref.WeakSet()
+        sock._pollers.add(self)
 
     def modify(self, sock: Socket, events: int, token: Any = None) -> None:
         """Changes the events and token of a registered Socket."""
@@ -166,6 +170,8 @@ class Poller:
         if rc:
             raise error(rc)
         self._tokens.pop(sh, None)
+        if sock._pollers is not None:
+            sock._pollers.discard(self)
 
     def wait(self, timeout: Optional[float] = None, max_events: int = 64) -> List[Tuple[Any, int]]:
         """Waits for readiness: ``[(token, events)]``, at most ``max_events`` of them;

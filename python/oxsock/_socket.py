@@ -321,12 +321,16 @@ class Socket:
     threads at once; blocking calls release the GIL.
     """
 
-    __slots__ = ("_h", "__weakref__")
+    __slots__ = ("_h", "_pollers", "__weakref__")
 
     _h: int
+    #: The Pollers this Socket was added to (a WeakSet), or None: closing the Socket
+    #: forgets its token there, as the library forgets the socket.
+    _pollers: Any
 
     def __init__(self, domain: int, type: int, protocol: int = 0) -> None:
         self._h = 0
+        self._pollers = None
         d = _int32(domain, "domain")
         t = _int32(type, "type")
         p = _int32(protocol, "protocol")
@@ -341,6 +345,7 @@ class Socket:
     def _wrap(cls, h: int) -> "Socket":
         s = cls.__new__(cls)
         s._h = h
+        s._pollers = None
         return s
 
     @classmethod
@@ -376,18 +381,28 @@ class Socket:
         h = self._h
         if h:
             self._h = 0
+            if self._pollers:
+                self._forget(h)
             rc = _close(h)
             if rc:
                 raise error(rc)
+
+    def _forget(self, h: int) -> None:
+        for p in list(self._pollers):
+            p._tokens.pop(h, None)
+        self._pollers = None
 
     def detach(self) -> int:
         """Ends the handle and returns its descriptor, which the caller then owns
         (``oxs_into_fd``). Raises ``Status.BUSY`` while calls are in flight."""
         fd = c_int32()
-        rc = _into_fd(self._h, fd)
+        h = self._h
+        rc = _into_fd(h, fd)
         if rc:
             raise error(rc)
         self._h = 0
+        if self._pollers:
+            self._forget(h)
         return fd.value
 
     def fileno(self) -> int:

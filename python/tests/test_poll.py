@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import unittest
 
@@ -140,6 +141,17 @@ class PollerTests(unittest.TestCase):
             y.sendall(b"1")
             x.close()
             self.assertEqual(self.p.wait(0.05), [])
+        # The binding forgets the tokens of closed (or detached) sockets too, so a
+        # long-running server's Poller does not grow.
+        for i in range(50):
+            x, y = oxsock.socketpair()
+            self.p.add(x, POLL_IN, ("token", i))
+            y.close()
+            if i % 2:
+                x.close()
+            else:
+                os.close(x.detach())
+        self.assertEqual(self.p._tokens, {})
 
     def test_wake_from_another_thread(self) -> None:
         self.p.add(self.a, POLL_IN)
