@@ -31,7 +31,7 @@ static int nconns = 0;
 
 static void *serve_connection(void *arg)
 {
-    char buf[65536]; /* one seqpacket record always fits */
+    char buf[65536]; /* seqpacket: a longer record fails with OXS_ERR_MESSAGE_TOO_LONG */
     oxs_socket conn = *(oxs_socket *)arg;
     int i;
     for (;;) {
