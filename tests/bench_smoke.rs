@@ -14,11 +14,12 @@ const ROWS: &[&str] = &[
     "3b same, socket_open+connect_addr",
     "4 UDP request/response 64 B",
     "5 Unix stream ping-pong 64 B",
+    "  CPU per round trip",
     "6 500 conns, one-thread poll loop",
-    "6 server RSS, 500 conns open",
+    "  server RSS, 500 conns open",
     "memory per open handle (RSS)",
-    "getopt(NODELAY) per call",
-    "getopt(TYPE) per call",
+    "getopt(NODELAY), one call",
+    "getopt(TYPE), one call",
     "non-blocking recv, nothing there",
 ];
 
@@ -53,18 +54,19 @@ fn bench_quick_prints_every_row() {
             .find(|l| l.starts_with(&format!("| {row}")))
             .unwrap_or_else(|| panic!("no row {row:?} in the table:\n{stdout}\nstderr:\n{stderr}"));
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-        // | label | unit | POSIX C | oxsock C | C ratio | CPython | oxsock Py | Py ratio |
+        // "| label | unit | POSIX C | oxsock C | C ratio | CPython | oxsock Py | Py ratio |"
+        // splits into 10 cells, the first and the last empty.
         assert_eq!(cells.len(), 10, "row {row:?} has the wrong shape: {line}");
         // A ratio to a baseline of 0 (POSIX's user-space memory per socket) is "n/a".
         let ratios = !row.starts_with("memory");
-        let mut want = vec![(2, "POSIX C"), (3, "oxsock C"), (5, "CPython")];
+        let mut want = vec![(3, "POSIX C"), (4, "oxsock C"), (6, "CPython")];
         if ratios {
-            want.push((4, "C ratio"));
+            want.push((5, "C ratio"));
         }
         if python_binding {
-            want.push((6, "oxsock Py"));
+            want.push((7, "oxsock Py"));
             if ratios {
-                want.push((7, "Py ratio"));
+                want.push((8, "Py ratio"));
             }
         }
         for (i, name) in want {
@@ -77,8 +79,5 @@ fn bench_quick_prints_every_row() {
         }
     }
     let samples = std::fs::read_to_string(&json).expect("run.py --json wrote its samples");
-    assert!(
-        samples.contains("\"tcp_pingpong\""),
-        "samples file lacks tcp_pingpong: {samples}"
-    );
+    assert!(samples.contains("\"tcp_pingpong\""), "samples file lacks tcp_pingpong: {samples}");
 }
