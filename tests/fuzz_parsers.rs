@@ -124,7 +124,7 @@ const CORPUS: &[&str] = &[
     "@name",
     "@",
     "@with space",
-    "/a\\x00b",
+    "/a\\x01b",
     "./\\x5c",
     "@\\x00\\xff\\x41",
     "/\u{e9}t\u{e9}.sock",
@@ -229,9 +229,6 @@ fn parse(text: &CStr) -> (i32, OxsAddr) {
     (st, a)
 }
 
-/// Inputs skipped by `known_unix_round_trip_bug`.
-static KNOWN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
 /// The checks for one `oxs_addr_parse` input. Returns true when it parsed.
 fn check_parse(input: &CStr) -> bool {
     let (st, a) = parse(input);
@@ -265,10 +262,6 @@ fn check_parse(input: &CStr) -> bool {
         assert!((0..=65535).contains(&port), "{input:?}: port {port}");
     }
     let text = format(&a).unwrap_or_else(|e| panic!("{input:?} parsed but does not format: {e:?}"));
-    if known_unix_round_trip_bug(&a, &text) {
-        KNOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return true;
-    }
     let ctext = CString::new(text.clone()).expect("formatted text has a NUL");
     let (st2, b) = parse(&ctext);
     assert_eq!(st2, OK, "{input:?} formats as {text:?}, which does not parse: {}", last_error());
@@ -355,10 +348,8 @@ fn addr_parse_fuzz_random_and_mutated() {
         assert!(check_parse(&c), "corpus entry {t:?} does not parse: {}", last_error());
     }
     println!(
-        "addr_parse fuzz (seed {seed}): {n} inputs in {:?}, {parsed} parsed and round-tripped \
-         ({} of them Unix paths of a known non-round-tripping shape, not re-parsed)",
-        start.elapsed(),
-        KNOWN.load(std::sync::atomic::Ordering::Relaxed)
+        "addr_parse fuzz (seed {seed}): {n} inputs in {:?}, {parsed} parsed and round-tripped",
+        start.elapsed()
     );
     assert!(n >= 20_000);
 }
@@ -368,7 +359,7 @@ fn addr_from_sockaddr_and_format_fuzz_random_bytes() {
     let seed = seed() ^ 0xABCD;
     let mut rng = Rng(seed);
     let start = Instant::now();
-    let (mut n, mut converted, mut over_long) = (0u64, 0u64, 0u64);
+    let (mut n, mut converted, mut unix) = (0u64, 0u64, 0u64);
     let families: [u16; 5] = [1, 2, 10, 0, 17];
     while start.elapsed() < budget() || n < 20_000 {
         n += 1;
@@ -400,14 +391,10 @@ fn addr_from_sockaddr_and_format_fuzz_random_bytes() {
                 assert!(a.len as usize <= 128 && a.len <= len, "len {} from {len}", a.len);
                 let text = format(&a)
                     .unwrap_or_else(|e| panic!("converted family {fam} len {len} does not format: {e:?}"));
-                // A Unix path whose text is over 107 bytes cannot parse: the known bug
-                // that unix_names_near_the_length_limit_round_trip shows. Counted, not
-                // failed here, so that the fuzzing goes on looking for others.
-                let over_long_unix = known_unix_round_trip_bug(&a, &text);
-                if over_long_unix {
-                    over_long += 1;
+                if fam == 1 {
+                    unix += 1;
                 }
-                if text != "(unnamed)" && !over_long_unix {
+                if text != "(unnamed)" {
                     let c = CString::new(text.clone()).unwrap();
                     let (st2, b) = parse(&c);
                     assert_eq!(st2, OK, "{text:?} (from family {fam}, len {len}) does not parse");
@@ -454,16 +441,16 @@ fn addr_from_sockaddr_and_format_fuzz_random_bytes() {
         }
     }
     println!(
-        "from_sockaddr/format fuzz (seed {seed}): {n} inputs in {:?}, {converted} converted, \
-         {over_long} of them Unix paths of a known non-round-tripping shape (not re-parsed)",
+        "from_sockaddr/format fuzz (seed {seed}): {n} inputs in {:?}, {converted} converted \
+         ({unix} of them Unix names) and round-tripped as text",
         start.elapsed()
     );
 }
 
 /// Unix names at the edges must round-trip (contract §5: format writes text that
 /// parse reads back to the same address; NUL, invalid UTF-8 and backslash are written
-/// `\xHH` "so every name round-trips"). Each case below is one the fuzzing found; the
-/// random tests skip (and count) these shapes so that they go on looking for others.
+/// `\xHH` "so every name round-trips"). Each case below is one the fuzzing found (all
+/// fixed since; kept as regressions):
 /// - a relative path of 106 or 107 bytes (bind accepts it; getsockname gives it back):
 ///   the `./` that format puts in front pushes the text over parse's 107-byte limit;
 /// - a relative path that starts with `[` (a folder named `[x]`): written bare, it is
@@ -541,15 +528,6 @@ fn unix_names_round_trip_at_the_edges() {
         }
     }
     assert!(failures.is_empty(), "Unix names that do not round-trip: {failures:#?}");
-}
-
-/// The shapes that `unix_names_round_trip_at_the_edges` shows failing, skipped (and
-/// counted) by the random tests.
-fn known_unix_round_trip_bug(a: &OxsAddr, text: &str) -> bool {
-    let b = a.bytes();
-    let is_unix_path = b.len() > 2 && b[0] == 1 && b[1] == 0 && b[2] != 0;
-    is_unix_path
-        && (text.len() > 107 || text.starts_with('[') || b[2..].iter().rev().skip(1).any(|&c| c == 0))
 }
 
 const SCHEMES: &[&str] = &["tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "unix", "unixgram", "unixpacket"];
@@ -765,10 +743,18 @@ fn coverage_guided_fuzz_targets_when_asked() {
     }
     let secs: u64 = std::env::var("OXSOCK_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     for target in ["addr_parse", "addr_from_sockaddr", "endpoint"] {
+        // The working corpus (fuzz/corpus, not committed) first, then the committed
+        // seeds (fuzz/seeds), which libFuzzer only reads.
+        let corpus = common::root().join("fuzz/corpus").join(target);
+        std::fs::create_dir_all(&corpus).expect("create the corpus folder");
+        let seeds = common::root().join("fuzz/seeds").join(target);
         let mut cmd = std::process::Command::new("cargo");
         cmd.current_dir(common::root())
-            .args(["+nightly", "fuzz", "run", target, "--", "-max_total_time"])
-            .arg(secs.to_string())
+            .args(["+nightly", "fuzz", "run", target])
+            .arg(&corpus)
+            .arg(&seeds)
+            .arg("--")
+            .arg(format!("-max_total_time={secs}"))
             .env_remove("CARGO_TARGET_DIR");
         let out = common::run_bounded(&mut cmd, Duration::from_secs(secs + 600));
         let err = String::from_utf8_lossy(&out.stderr);
