@@ -32,10 +32,7 @@ fuzz_target!(|data: &[u8]| {
     let mut l = 0usize;
     // SAFETY: buf has 64 bytes.
     let st = unsafe { oxs_addr_format(&junk, buf.as_mut_ptr(), buf.len(), &mut l) };
-    assert!(
-        [OK, ADDRESS, INVALID_ARGUMENT, BUFFER_TOO_SMALL].contains(&st),
-        "format of caller bytes: {st}"
-    );
+    assert!([OK, ADDRESS, INVALID_ARGUMENT, BUFFER_TOO_SMALL].contains(&st), "format of caller bytes: {st}");
     // SAFETY: a readable struct.
     let (d, p) = unsafe { (oxs_addr_domain(&junk), oxs_addr_port(&junk)) };
     assert!((0..=3).contains(&d) && (-1..=65535).contains(&p));

@@ -9,8 +9,7 @@ use libfuzzer_sys::fuzz_target;
 mod ffi;
 use ffi::*;
 
-const SCHEMES: &[&str] =
-    &["tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "unix", "unixgram", "unixpacket"];
+const SCHEMES: &[&str] = &["tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "unix", "unixgram", "unixpacket"];
 const SAFE: &[&str] = &["127.0.0.1:0", "[::1]:0", "127.0.0.1:1", "[::1]:1", "@oxsock-fuzz"];
 
 fuzz_target!(|data: &[u8]| {
