@@ -40,6 +40,7 @@ const TYPE_STREAM: i32 = 1;
 const MSG_DONTWAIT: i32 = 0x40;
 const OPT_READ_TIMEOUT_MS: i32 = 11;
 const POLL_IN: i32 = 0x1;
+const POLL_INVALID: i32 = 0x20;
 
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -55,6 +56,14 @@ struct OxsEvent {
     token: u64,
     events: i32,
     reserved: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct OxsPollItem {
+    socket: u64,
+    events: i32,
+    revents: i32,
 }
 
 extern "C" {
@@ -77,6 +86,7 @@ extern "C" {
     fn oxs_poller_add(p: u64, s: u64, events: i32, token: u64) -> i32;
     fn oxs_poller_wait(p: u64, events: *mut OxsEvent, cap: usize, timeout_ms: i32, n: *mut usize) -> i32;
     fn oxs_poller_close(p: u64) -> i32;
+    fn oxs_poll(items: *mut OxsPollItem, n: usize, timeout_ms: i32, nready: *mut usize) -> i32;
     fn oxs_last_error() -> *const c_char;
 }
 
@@ -757,4 +767,154 @@ fn timed_out_read_leaves_socket_usable_under_concurrent_writes() {
     writer.join().unwrap();
     close_ok(a);
     close_ok(b);
+}
+
+/// `oxs_poll` given a handle that is already closed: that item's revents is
+/// `OXS_POLL_INVALID` from the start, so the call has something to report and returns
+/// at once (as poll(2) does for POLLNVAL), not after its timeout — with -1, never.
+#[test]
+fn oxs_poll_returns_at_once_for_a_closed_handle() {
+    let _g = serial();
+    let (a, b) = socketpair();
+    let (c, d) = socketpair();
+    close_ok(a);
+    let mut items = [
+        OxsPollItem { socket: a, events: POLL_IN, revents: -1 },
+        OxsPollItem { socket: c, events: POLL_IN, revents: -1 },
+    ];
+    let mut n = 99usize;
+    let t = Instant::now();
+    // SAFETY: the items array has two entries.
+    let st = unsafe { oxs_poll(items.as_mut_ptr(), 2, 3000, &mut n) };
+    let took = t.elapsed();
+    for h in [b, c, d] {
+        close_ok(h);
+    }
+    assert_eq!(st, OK);
+    assert_eq!(items[0].revents, POLL_INVALID);
+    assert_eq!(items[1].revents, 0);
+    assert_eq!(n, 1);
+    assert!(
+        took < Duration::from_millis(1000),
+        "oxs_poll with a closed handle among its items waited {took:?} (its timeout, 3 s) \
+         instead of returning at once with OXS_POLL_INVALID; with a timeout of -1 it never returns"
+    );
+}
+
+/// `oxs_poll` blocked on a handle that another thread closes: it returns `OXS_OK` with
+/// the item marked `OXS_POLL_INVALID` (contract §9), promptly; the other item is intact.
+#[test]
+fn close_races_oxs_poll() {
+    let _g = serial();
+    let before = fd_count();
+    let mut rng = Rng(0x9077);
+    let start = Instant::now();
+    let (mut n_invalid, mut worst) = (0, Duration::ZERO);
+    let mut i = 0;
+    while i < RACES && start.elapsed() < RACE_BUDGET {
+        let (a, b) = socketpair();
+        let (c, d) = socketpair();
+        let (out, lat) = race(
+            &mut rng,
+            move || {
+                let mut items = [
+                    OxsPollItem { socket: a, events: POLL_IN, revents: -1 },
+                    OxsPollItem { socket: c, events: POLL_IN, revents: -1 },
+                ];
+                let mut n = 99usize;
+                // SAFETY: the items array has two entries.
+                // Long, not forever: a poll that misses the close is caught by race()'s
+                // 5 s bound, and its thread still ends.
+                let status = unsafe { oxs_poll(items.as_mut_ptr(), 2, 10_000, &mut n) };
+                let mut data = items[0].revents.to_le_bytes().to_vec();
+                data.extend(items[1].revents.to_le_bytes());
+                Outcome { status, count: n, data }
+            },
+            || close_ok(a),
+        );
+        let rev_a = i32::from_le_bytes(out.data[..4].try_into().unwrap());
+        let rev_c = i32::from_le_bytes(out.data[4..].try_into().unwrap());
+        assert_eq!(out.status, OK, "poll iteration {i}: status {}", out.status);
+        assert!(
+            rev_a & POLL_INVALID != 0,
+            "poll iteration {i}: the closed handle's revents {rev_a:#x}, want OXS_POLL_INVALID"
+        );
+        assert_eq!(rev_c, 0, "poll iteration {i}: the untouched socket's revents {rev_c:#x}");
+        assert_eq!(out.count, 1, "poll iteration {i}: nready {}", out.count);
+        n_invalid += 1;
+        worst = worst.max(lat);
+        exchange(c, d, i as u64, 0);
+        for h in [b, c, d] {
+            close_ok(h);
+        }
+        i += 1;
+    }
+    let after = fd_count();
+    println!(
+        "close vs oxs_poll: {i} races in {:?}: {n_invalid} returned OK with the closed item \
+         OXS_POLL_INVALID, slowest return after close {worst:?}, descriptors {before} -> {after}",
+        start.elapsed()
+    );
+    assert!(worst < Duration::from_secs(2), "a blocked poll took {worst:?}");
+    assert_eq!(before, after, "descriptors leaked");
+}
+
+/// A socket closed while a poller holds it and another thread waits on that poller:
+/// the wait returns (the close shut the socket down) or goes on, and once the close is
+/// done the socket is out of the poller (contract §9): no event ever names it again,
+/// while the other socket in the same poller still reports.
+#[test]
+fn closed_socket_leaves_the_poller_a_thread_waits_on() {
+    let _g = serial();
+    let before = fd_count();
+    let mut rng = Rng(0x90E1);
+    let start = Instant::now();
+    let mut i = 0;
+    while i < 300 && start.elapsed() < RACE_BUDGET {
+        let (a, b) = socketpair();
+        let (c, d) = socketpair();
+        let mut p = 0u64;
+        // SAFETY: valid out-pointer and handles.
+        unsafe {
+            assert_eq!(oxs_poller_open(&mut p), OK);
+            assert_eq!(oxs_poller_add(p, a, POLL_IN, 1), OK);
+            assert_eq!(oxs_poller_add(p, c, POLL_IN, 2), OK);
+        }
+        let (out, _lat) = race(
+            &mut rng,
+            move || {
+                let mut evs = [OxsEvent::default(); 4];
+                let mut n = 0usize;
+                // SAFETY: room for 4 events.
+                // Short: nothing says a close of a member must wake the wait.
+                let status = unsafe { oxs_poller_wait(p, evs.as_mut_ptr(), 4, 5, &mut n) };
+                Outcome { status, count: n, data: Vec::new() }
+            },
+            || close_ok(a),
+        );
+        assert_eq!(out.status, OK, "iteration {i}: wait returned {}", out.status);
+        // Now only socket c may report, and it does once it has data.
+        let msg = [1u8; 8];
+        let mut n = 0usize;
+        // SAFETY: buffer valid for its length.
+        assert_eq!(unsafe { oxs_write_all(d, msg.as_ptr(), 8, &mut n) }, OK);
+        let mut evs = [OxsEvent::default(); 4];
+        // SAFETY: room for 4 events.
+        let st = unsafe { oxs_poller_wait(p, evs.as_mut_ptr(), 4, 2000, &mut n) };
+        assert_eq!(st, OK);
+        let tokens: Vec<u64> = evs[..n].iter().map(|e| e.token).collect();
+        assert_eq!(tokens, vec![2], "iteration {i}: after the close, events for {tokens:?}");
+        // SAFETY: valid handle.
+        assert_eq!(unsafe { oxs_poller_close(p) }, OK);
+        for h in [b, c, d] {
+            close_ok(h);
+        }
+        i += 1;
+    }
+    let after = fd_count();
+    println!(
+        "close while in a waited-on poller: {i} rounds in {:?}, descriptors {before} -> {after}",
+        start.elapsed()
+    );
+    assert_eq!(before, after, "descriptors leaked");
 }
