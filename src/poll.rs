@@ -52,6 +52,8 @@ pub fn poll(items: &mut [oxs_pollitem], timeout_ms: i32) -> Result<usize> {
                 | if it.events & OXS_POLL_OUT != 0 { libc::POLLOUT } else { 0 };
         }
     }
+    // An invalid handle is ready at once (OXS_POLL_INVALID), as poll(2)'s POLLNVAL is.
+    let timeout_ms = if refs.iter().any(Option::is_none) { 0 } else { timeout_ms };
     // SAFETY: fds is a valid array of fds.len() pollfd structures.
     let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
     if n < 0 {
