@@ -98,10 +98,7 @@ pub fn wait_bounded(mut child: Child, limit: Duration, desc: &str) -> Output {
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("find a free port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("find a free port")
 }
 
 /// True when `tool` is on PATH. When it is not, says so loudly on stderr; and when
