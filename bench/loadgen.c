@@ -112,7 +112,7 @@ int main(int argc, char **argv)
         warm = 100000000u;
     uint64_t t0 = now_ns(), tstart = 0, cpu0 = 0, replies = 0, counted = 0;
     uint64_t limit = (uint64_t)(secs * 1e9);
-    int measuring = 0;
+    int measuring = 0, idle_waits = 0;
     struct epoll_event evs[1024];
     for (;;) {
         uint64_t t = now_ns();
@@ -130,8 +130,10 @@ int main(int argc, char **argv)
                 continue;
             die("epoll_wait");
         }
-        if (n == 0)
-            die_msg("loadgen", "no reply for a second");
+        if (n == 0 && ++idle_waits >= 10)
+            die_msg("loadgen", "no reply for 10 s");
+        if (n > 0)
+            idle_waits = 0;
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;
             char buf[MSG_SIZE];

@@ -105,7 +105,6 @@ class CPython:
         """Workload 6 server: one thread, select.epoll, non-blocking sockets."""
         import select
 
-        m = self.m
         lst, port = self.tcp_listener(4096)
         lst.setblocking(False)
         lfd = lst.fileno()
@@ -149,7 +148,6 @@ class CPython:
                 k[0].close()
                 del conns[fd]
                 closed += 1
-        del m
 
 
 class Oxsock:
