@@ -159,6 +159,7 @@ static void w_setup(double secs, int by_addr)
     handoff_init(&h);
     pid_t pid = fork();
     if (pid == 0) {
+        exit_on_term();
         oxs_socket l;
         ck(oxs_listen_on("tcp://127.0.0.1:0?backlog=4096", &l), "oxs_listen_on");
         char line[32];

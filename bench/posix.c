@@ -217,6 +217,7 @@ static void w_setup(double secs, const char *metric)
     handoff_init(&h);
     pid_t pid = fork();
     if (pid == 0) {
+        exit_on_term();
         uint16_t port;
         int l = tcp_listener(4096, 0, 0, &port);
         char line[32];

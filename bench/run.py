@@ -25,7 +25,9 @@ and server together per operation (getrusage): the figure that other processes o
 shared machine disturb least. Then each target of issue 6 is checked.
 
 --syscalls counts system calls per operation instead (strace -f -c, two run lengths,
-the difference divided by the difference in operations: start-up cancels out).
+the difference divided by the difference in operations: start-up cancels out), and
+--instructions the user-space instructions per operation of the C contenders
+(valgrind --tool=callgrind, the same way): both are exact, whatever the machine's load.
 """
 
 import argparse
@@ -415,6 +417,66 @@ def syscalls(ok, opts, scratch):
         print(f"| {w} | " + " | ".join("n/a" if c not in per else f"{per[c]:.2f}" for c in CONTENDERS) + " |")
 
 
+# Library calls per operation of each workload in oxs.c (to turn instructions per
+# operation into instructions per call): client + server.
+CALLS_PER_OP = {
+    "tcp_pingpong": 4,  # write_all + read_exact, on each side
+    "unix_pingpong": 4,
+    "udp": 4,  # send + recv; recv_from + send_to
+    "bulk": 8,  # per MiB: 4 write_all + about 4 read (256 KiB each)
+    "setup": 4,  # dial + close; accept + close
+    "setup_addr": 5,  # socket_open + connect_addr + close; accept + close
+}
+
+
+def callgrind_total(folder):
+    """Instructions of every process that callgrind watched (one file per pid)."""
+    total = 0
+    for name in os.listdir(folder):
+        with open(os.path.join(folder, name)) as f:
+            for line in f:
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    total += int(line.split()[1])
+                    break
+    return total
+
+
+def instructions(ok, opts, scratch):
+    """User-space instructions per operation of the C contenders (callgrind), client and
+    server together: immune to the noise of a shared machine, so a 1% change shows."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("bench: --instructions needs valgrind")
+    cs = [c for c in ("posix", "oxs_c") if ok[c]]
+    print("User-space instructions per operation, client + server (valgrind --tool=callgrind;"
+          " two run lengths, the difference divided by the difference in operations):")
+    print("| workload | POSIX C | oxsock C | oxsock - POSIX | per oxsock call |")
+    print("|---|---|---|---|---|")
+    for w in ["tcp_pingpong", "bulk", "setup", "setup_addr", "udp", "unix_pingpong"]:
+        per = {}
+        for c in cs:
+            counts = []
+            for secs in (0.3, 1.0):
+                folder = os.path.join(scratch, f"callgrind-{w}-{c}-{secs}")
+                shutil.rmtree(folder, ignore_errors=True)
+                os.makedirs(folder)
+                args = [w, str(secs)]
+                if w == "unix_pingpong":
+                    args.append(os.path.join(scratch, f"{c}.sock"))
+                cmd = pin(0) + ["valgrind", "--tool=callgrind", "-q",
+                                f"--callgrind-out-file={folder}/cg.%p"] + program(c) + args
+                r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+                if r.returncode != 0:
+                    raise SystemExit(f"bench: {' '.join(cmd)} failed: {r.stderr[-800:]}")
+                counts.append((callgrind_total(folder), parse(r.stdout)[w + "_ops"]))
+            (i1, o1), (i2, o2) = counts
+            per[c] = (i2 - i1) / (o2 - o1) if o2 > o1 else float("nan")
+        a, b = per.get("posix"), per.get("oxs_c")
+        d = None if a is None or b is None else b - a
+        unit = " (per MiB)" if w == "bulk" else ""
+        print(f"| {w}{unit} | {fmt(a)} | {fmt(b)} | {fmt(d)} | "
+              f"{fmt(None if d is None else d / CALLS_PER_OP[w])} |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="1 short run of everything (smoke test)")
@@ -428,6 +490,8 @@ def main():
     ap.add_argument("--scratch", help="folder for Unix socket files (default: a temporary one)")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--syscalls", action="store_true", help="count system calls per operation (strace)")
+    ap.add_argument("--instructions", action="store_true",
+                    help="count user-space instructions per operation (valgrind)")
     ap.add_argument("--nice", type=int, default=0,
                     help="run the contenders at this nice value (e.g. -10 as root: other "
                     "processes of a busy machine then disturb the timings less)")
@@ -446,6 +510,9 @@ def main():
     os.makedirs(scratch, exist_ok=True)
     if opts.syscalls:
         syscalls(ok, opts, scratch)
+        return 0
+    if opts.instructions:
+        instructions(ok, opts, scratch)
         return 0
     load0 = os.getloadavg()[0]
     results = {}
