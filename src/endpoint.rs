@@ -6,7 +6,7 @@ use crate::consts::*;
 use crate::error::{errno, Error, Result};
 use crate::options::set_int;
 use crate::resolve;
-use crate::socket::{pending_error, set_o_nonblock, Socket, UnixFile};
+use crate::socket::{clear_fresh_nonblock, pending_error, set_o_nonblock, Socket, UnixFile};
 use crate::status::*;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -404,7 +404,7 @@ fn dial_udp(ep: &Endpoint) -> Result<Socket> {
 
 fn dial_unix(ep: &Endpoint, deadline: Option<Instant>) -> Result<Socket> {
     let a = addr::parse_unix(ep.address)?;
-    let s = new_socket(OXS_DOMAIN_UNIX, ep.kind)?;
+    let s = Socket::open_nonblocking(OXS_DOMAIN_UNIX, ep.kind)?;
     if ep.kind == OXS_TYPE_DGRAM {
         // Autobind an abstract name so that the server can reply.
         // A whole zeroed sockaddr_un (tools such as valgrind read past the family),
@@ -427,8 +427,8 @@ struct Attempt {
 }
 
 impl Attempt {
+    /// Starts a connect on a socket from `Socket::open_nonblocking`.
     fn start(sock: Socket, addr: oxs_addr) -> Result<Attempt> {
-        set_o_nonblock(sock.fd(), true)?;
         // SAFETY: a valid sockaddr.
         let rc = unsafe { libc::connect(sock.fd(), addr.as_sockaddr(), addr.len) };
         if rc == 0 {
@@ -441,7 +441,7 @@ impl Attempt {
     }
 
     fn finish(self) -> Result<Socket> {
-        set_o_nonblock(self.sock.fd(), false)?;
+        clear_fresh_nonblock(self.sock.fd())?;
         Ok(self.sock)
     }
 }
@@ -526,11 +526,41 @@ fn interleave(list: Vec<SocketAddr>) -> Vec<SocketAddr> {
 
 const STAGGER: Duration = Duration::from_millis(250);
 
+/// One address and no deadline: a plain blocking connect, the two system calls a C
+/// programmer would make. A signal on a non-interruptible dial lets the connect go on
+/// and waits for it.
+fn dial_blocking(sa: SocketAddr, interruptible: bool) -> Result<Socket> {
+    let a = oxs_addr::from_ip(sa);
+    let s = new_socket(domain_of(&sa), OXS_TYPE_STREAM)?;
+    // SAFETY: a valid sockaddr.
+    let result = match unsafe { libc::connect(s.fd(), a.as_sockaddr(), a.len) } {
+        0 => return Ok(s),
+        _ => match errno() {
+            libc::EINTR if !interruptible => {
+                let mut pending = vec![Attempt { sock: s, addr: a, done: false }];
+                match wait_any(&mut pending, None, interruptible)? {
+                    (_, Some(r)) => r,
+                    (_, None) => Err(Error::timed_out()),
+                }
+            }
+            e => Err(Error::os(e)),
+        },
+    };
+    result.map_err(|e| {
+        let text = e.text();
+        Error::complete(e.status, e.errno, format!("{text} [{}: {text}]", a.format().unwrap_or_default()))
+    })
+}
+
 /// Happy Eyeballs (RFC 8305 §5): a new attempt every 250 ms while earlier ones are
 /// pending, the first to connect wins, the others are closed before returning.
 fn dial_tcp(ep: &Endpoint, deadline: Option<Instant>) -> Result<Socket> {
     let interruptible = ep.flag("interruptible") == Some(true);
-    let addrs = interleave(ip_addresses(ep)?);
+    let addrs = ip_addresses(ep)?;
+    if let ([sa], None) = (addrs.as_slice(), deadline) {
+        return dial_blocking(*sa, interruptible);
+    }
+    let addrs = interleave(addrs);
     let mut next = addrs.into_iter();
     let mut pending: Vec<Attempt> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
@@ -542,7 +572,7 @@ fn dial_tcp(ep: &Endpoint, deadline: Option<Instant>) -> Result<Socket> {
         let started = match next.next() {
             Some(sa) => {
                 let a = oxs_addr::from_ip(sa);
-                match new_socket(domain_of(&sa), OXS_TYPE_STREAM).and_then(|s| Attempt::start(s, a)) {
+                match Socket::open_nonblocking(domain_of(&sa), OXS_TYPE_STREAM).and_then(|s| Attempt::start(s, a)) {
                     Ok(att) if att.done => return att.finish(),
                     Ok(att) => {
                         pending.push(att);

@@ -10,13 +10,21 @@ use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
 
 /// Why a call failed: a status, the OS error behind it (0 if none), and optional detail.
+///
+/// 16 bytes, so that a `Result` on the data path stays small: the rare detail is boxed.
 #[derive(Debug)]
 pub struct Error {
     pub status: oxs_status,
     pub errno: i32,
-    pub detail: Option<Cow<'static, str>>,
-    /// The detail is the whole text: the OS error is not appended again.
-    pub complete: bool,
+    detail: Option<Box<Detail>>,
+}
+
+#[derive(Debug)]
+enum Detail {
+    /// Said before the OS error (if any): "bind 127.0.0.1:80: address in use".
+    Context(Cow<'static, str>),
+    /// The whole text: the OS error is not appended again.
+    Complete(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -24,17 +32,17 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// A failure with no OS error behind it.
     pub fn new(status: oxs_status, detail: impl Into<Cow<'static, str>>) -> Error {
-        Error { status, errno: 0, detail: Some(detail.into()), complete: false }
+        Error { status, errno: 0, detail: Some(Box::new(Detail::Context(detail.into()))) }
     }
 
     /// A bare status (its description is the message).
     pub fn status(status: oxs_status) -> Error {
-        Error { status, errno: 0, detail: None, complete: false }
+        Error { status, errno: 0, detail: None }
     }
 
     /// The OS error `errno`, mapped to its status.
     pub fn os(errno: i32) -> Error {
-        Error { status: from_errno(errno), errno, detail: None, complete: false }
+        Error { status: from_errno(errno), errno, detail: None }
     }
 
     /// The calling thread's current `errno`.
@@ -44,12 +52,12 @@ impl Error {
 
     /// An OS error with a status chosen by the caller (the errno is kept).
     pub fn os_as(status: oxs_status, errno: i32) -> Error {
-        Error { status, errno, detail: None, complete: false }
+        Error { status, errno, detail: None }
     }
 
     /// An error whose text is complete as given (it already names the OS error).
     pub fn complete(status: oxs_status, errno: i32, text: String) -> Error {
-        Error { status, errno, detail: Some(text.into()), complete: true }
+        Error { status, errno, detail: Some(Box::new(Detail::Complete(text))) }
     }
 
     pub fn invalid(detail: impl Into<Cow<'static, str>>) -> Error {
@@ -72,31 +80,24 @@ impl Error {
     /// Adds detail in front of whatever the error already says.
     pub fn context(mut self, what: impl Into<Cow<'static, str>>) -> Error {
         let what = what.into();
-        self.detail = Some(match self.detail.take() {
-            Some(d) => Cow::Owned(format!("{what}: {d}")),
-            None => what,
-        });
+        self.detail = Some(Box::new(match self.detail.take().map(|d| *d) {
+            Some(Detail::Context(d)) => Detail::Context(Cow::Owned(format!("{what}: {d}"))),
+            Some(Detail::Complete(d)) => Detail::Complete(format!("{what}: {d}")),
+            None => Detail::Context(what),
+        }));
         self
     }
 
     /// The message text after "op arg: ".
     pub fn text(&self) -> String {
-        if self.complete {
-            return self.detail.as_deref().unwrap_or("").to_string();
-        }
-        let mut s = match &self.detail {
-            Some(d) => d.to_string(),
-            None if self.errno != 0 => os_text(self.errno),
+        let os = || format!("{} (os error {})", os_text(self.errno), self.errno);
+        match self.detail.as_deref() {
+            Some(Detail::Complete(text)) => text.clone(),
+            Some(Detail::Context(d)) if self.errno != 0 => format!("{d}: {}", os()),
+            Some(Detail::Context(d)) => d.to_string(),
+            None if self.errno != 0 => os(),
             None => describe(self.status).to_string(),
-        };
-        if self.errno != 0 {
-            if self.detail.is_some() {
-                s.push_str(": ");
-                s.push_str(&os_text(self.errno));
-            }
-            s.push_str(&format!(" (os error {})", self.errno));
         }
-        s
     }
 }
 

@@ -81,6 +81,16 @@ pub(crate) fn check_type(kind: i32) -> Result<()> {
 impl Socket {
     /// `socket(2)` with FD_CLOEXEC (contract §4).
     pub fn open(domain: i32, kind: i32, protocol: i32) -> Result<Socket> {
+        Socket::open_with(domain, kind, protocol, 0)
+    }
+
+    /// A socket whose descriptor starts O_NONBLOCK (for a connect with a deadline); the
+    /// caller clears it with `clear_fresh_nonblock` once connected.
+    pub(crate) fn open_nonblocking(domain: i32, kind: i32) -> Result<Socket> {
+        Socket::open_with(domain, kind, 0, libc::SOCK_NONBLOCK)
+    }
+
+    fn open_with(domain: i32, kind: i32, protocol: i32, sock_flags: i32) -> Result<Socket> {
         check_domain(domain)?;
         check_type(kind)?;
         if protocol < 0 {
@@ -99,7 +109,8 @@ impl Socket {
             _ => {}
         }
         // SAFETY: plain socket(2) call with checked arguments.
-        let fd = unsafe { libc::socket(af_of(domain), sock_type_of(kind) | libc::SOCK_CLOEXEC, protocol) };
+        let fd =
+            unsafe { libc::socket(af_of(domain), sock_type_of(kind) | libc::SOCK_CLOEXEC | sock_flags, protocol) };
         if fd < 0 {
             return Err(match errno() {
                 // socket(2) says EINVAL for an unknown protocol.
@@ -284,6 +295,16 @@ impl Drop for Socket {
         // close(2) is never retried (contract §1).
         unsafe { libc::close(self.fd) };
     }
+}
+
+/// Makes a descriptor from `open_nonblocking` blocking with one system call: its only
+/// status flag is O_NONBLOCK, so F_SETFL with none clears it.
+pub(crate) fn clear_fresh_nonblock(fd: RawFd) -> Result<()> {
+    // SAFETY: fcntl on a descriptor we own.
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, 0) } != 0 {
+        return Err(Error::last_os());
+    }
+    Ok(())
 }
 
 pub(crate) fn set_o_nonblock(fd: RawFd, on: bool) -> Result<()> {

@@ -19,6 +19,7 @@ pub enum Dir {
 /// Runs `call` (a system call returning -1 and errno on failure) until it completes,
 /// fails, or the handle's timeout for `dir` passes. `deadline` is shared by the calls of
 /// one whole-buffer operation; it is set on the first wait.
+#[inline]
 pub fn retry_io(
     sock: &SocketRef,
     dir: Dir,

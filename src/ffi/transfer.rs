@@ -104,13 +104,17 @@ pub extern "C" fn oxs_recv_from(
         let count = unsafe { super::count(nrecv, "nrecv") }?;
         // SAFETY: buf is NULL or has len writable bytes.
         let buf = unsafe { bytes_mut(buf, len, "buf") }?;
-        let mut addr = oxs_addr::default();
         let sock = handle::socket(s)?;
-        let got = io::recv(&sock, buf, 0, from.is_some().then_some(&mut addr))?;
-        if let Some(from) = from {
-            *from = addr;
+        // The kernel writes the sender straight into the caller's oxs_addr.
+        match io::recv(&sock, buf, 0, from.as_deref_mut()) {
+            Ok(got) => received(got, count),
+            Err(e) => {
+                if let Some(f) = from {
+                    f.len = 0;
+                }
+                Err(e)
+            }
         }
-        received(got, count)
     })
 }
 
