@@ -71,6 +71,7 @@ const NO_CHUNK: OnceCell<Box<[Slot]>> = OnceCell::new();
 static CHUNKS: [OnceCell<Box<[Slot]>>; MAX_CHUNKS] = [NO_CHUNK; MAX_CHUNKS];
 static FREE: SpinLock<FreeSlots> = SpinLock::new(FreeSlots { never_used: 0, released: Vec::new() });
 
+#[inline]
 fn slot(index: u32) -> Option<&'static Slot> {
     let chunk = CHUNKS.get((index >> CHUNK_BITS) as usize)?.get()?;
     chunk.get(index as usize & (CHUNK - 1))
@@ -83,6 +84,7 @@ fn slot_or_create(index: u32) -> &'static Slot {
     &chunk[index as usize & (CHUNK - 1)]
 }
 
+#[inline]
 fn split(handle: u64) -> Option<(u32, u64)> {
     let low = (handle & 0xffff_ffff) as u32;
     let generation = handle >> GEN_SHIFT;
@@ -138,6 +140,8 @@ impl SocketRef {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn bad_handle(kind: Kind) -> Error {
     Error::new(
         OXS_ERR_BAD_HANDLE,
@@ -149,6 +153,7 @@ fn bad_handle(kind: Kind) -> Error {
 }
 
 /// Enters a call on `handle`, which must be live and of `kind`.
+#[inline(always)]
 pub fn acquire(handle: u64, kind: Kind) -> Result<Guard> {
     let (index, generation) = split(handle).ok_or_else(|| bad_handle(kind))?;
     let slot = slot(index).ok_or_else(|| bad_handle(kind))?;
@@ -158,7 +163,7 @@ pub fn acquire(handle: u64, kind: Kind) -> Result<Guard> {
             return Err(bad_handle(kind));
         }
         if state & COUNT_MASK == COUNT_MASK {
-            return Err(Error::new(OXS_ERR_BUSY, "too many calls in flight on one handle"));
+            return Err(too_many_calls());
         }
         match slot.state.compare_exchange_weak(state, state + 1, Ordering::Acquire, Ordering::Relaxed) {
             Ok(_) => break,
@@ -176,6 +181,7 @@ pub fn acquire(handle: u64, kind: Kind) -> Result<Guard> {
 }
 
 /// Enters a call on a socket handle.
+#[inline(always)]
 pub fn socket(handle: u64) -> Result<SocketRef> {
     let guard = acquire(handle, Kind::Socket)?;
     match guard.object {
@@ -193,6 +199,7 @@ pub fn poller(handle: u64) -> Result<(Guard, &'static Arc<Poller>)> {
     }
 }
 
+#[inline]
 fn release(slot: &'static Slot, index: u32) {
     let before = slot.state.fetch_sub(1, Ordering::Release);
     if before & COUNT_MASK == 1 && before & CLOSED != 0 {
@@ -202,6 +209,8 @@ fn release(slot: &'static Slot, index: u32) {
 }
 
 /// Drops the object of a closed slot with no call left in it and frees the slot.
+#[cold]
+#[inline(never)]
 fn finalize(slot: &'static Slot, index: u32) {
     let object = slot.object.swap(std::ptr::null_mut(), Ordering::AcqRel);
     if !object.is_null() {
@@ -317,4 +326,10 @@ extern "C" fn after_fork_in_child() {
             }
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn too_many_calls() -> Error {
+    Error::new(OXS_ERR_BUSY, "too many calls in flight on one handle")
 }

@@ -47,6 +47,8 @@ pub(crate) fn call(op: &'static str, arg: Arg, body: impl FnOnce() -> Result<()>
     }
 }
 
+#[cold]
+#[inline(never)]
 fn null(name: &'static str) -> Error {
     Error::invalid(format!("{name} is NULL"))
 }
@@ -80,11 +82,18 @@ pub(crate) unsafe fn input<'a, T>(p: *const T, name: &'static str) -> Result<&'a
     unsafe { p.as_ref() }.ok_or_else(|| null(name))
 }
 
+#[inline]
 fn check_len(len: usize, name: &'static str) -> Result<()> {
     if len > isize::MAX as usize {
-        return Err(Error::invalid(format!("{name} length {len} exceeds PTRDIFF_MAX")));
+        return Err(too_long(len, name));
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn too_long(len: usize, name: &'static str) -> Error {
+    Error::invalid(format!("{name} length {len} exceeds PTRDIFF_MAX"))
 }
 
 /// A caller's buffer to read from; NULL is allowed when `len` is 0.
