@@ -46,6 +46,13 @@ fn allowed_keys(scheme: &str, call: Call) -> &'static [&'static str] {
     }
 }
 
+/// `scheme://rest` split at the first `:` (a byte search: this runs on every dial).
+fn split_scheme(text: &str) -> Option<(&str, &str)> {
+    let colon = text.bytes().position(|b| b == b':')?;
+    let rest = text[colon..].strip_prefix("://")?;
+    Some((&text[..colon], rest))
+}
+
 fn percent_decode(v: &str) -> Result<String> {
     let b = v.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -65,8 +72,7 @@ fn percent_decode(v: &str) -> Result<String> {
 
 impl<'a> Endpoint<'a> {
     pub fn parse(text: &'a str, call: Call) -> Result<Endpoint<'a>> {
-        let (scheme, rest) =
-            text.split_once("://").ok_or_else(|| Error::address("expected scheme://address"))?;
+        let (scheme, rest) = split_scheme(text).ok_or_else(|| Error::address("expected scheme://address"))?;
         let (family, kind) = match scheme {
             "tcp" => (Family::Any, OXS_TYPE_STREAM),
             "tcp4" => (Family::V4, OXS_TYPE_STREAM),
@@ -179,15 +185,12 @@ fn ip_addresses(ep: &Endpoint) -> Result<Vec<SocketAddr>> {
         return Ok(vec![sa]);
     }
     let (host, port) = resolve::split_host_port(ep.address)?;
-    let list = resolve::lookup(host, port, family_filter(ep.family), false)?;
-    let list: Vec<SocketAddr> = list
-        .into_iter()
-        .filter(|sa| match ep.family {
-            Family::V4 => sa.is_ipv4(),
-            Family::V6 => sa.is_ipv6(),
-            _ => true,
-        })
-        .collect();
+    let mut list = resolve::lookup(host, port, family_filter(ep.family), false)?;
+    list.retain(|sa| match ep.family {
+        Family::V4 => sa.is_ipv4(),
+        Family::V6 => sa.is_ipv6(),
+        _ => true,
+    });
     if list.is_empty() {
         return Err(Error::address(format!("{host} has no address of the scheme's family")));
     }

@@ -14,7 +14,9 @@ use crate::socket::Socket;
 use crate::status::*;
 use crate::sync::SpinLock;
 use once_cell::sync::OnceCell;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// What a handle refers to.
@@ -46,7 +48,8 @@ pub enum Kind {
     Poller,
 }
 
-const COUNT_MASK: u64 = (1 << 30) - 1;
+const COUNT_MASK: u64 = (1 << 29) - 1;
+const TAKEN: u64 = 1 << 29; // the object was moved out (oxs_into_fd): nothing to drop
 const CLOSED: u64 = 1 << 30;
 const LIVE: u64 = 1 << 31;
 const GEN_SHIFT: u32 = 32;
@@ -56,10 +59,17 @@ const CHUNK: usize = 1 << CHUNK_BITS;
 const MAX_CHUNKS: usize = 1024;
 const MAX_SLOTS: u32 = (CHUNK * MAX_CHUNKS) as u32;
 
+/// A slot holds its object in place (no allocation per handle). The object is
+/// written only while the slot is free (not LIVE, so no call can enter), read only by
+/// calls that entered, and dropped only by the last call to leave a CLOSED slot.
 struct Slot {
     state: AtomicU64,
-    object: AtomicPtr<Object>,
+    object: UnsafeCell<MaybeUninit<Object>>,
 }
+
+// SAFETY: access to `object` follows the protocol above, ordered by `state`'s
+// Release stores and Acquire loads.
+unsafe impl Sync for Slot {}
 
 struct FreeSlots {
     never_used: u32,
@@ -79,7 +89,7 @@ fn slot(index: u32) -> Option<&'static Slot> {
 
 fn slot_or_create(index: u32) -> &'static Slot {
     let chunk = CHUNKS[(index >> CHUNK_BITS) as usize].get_or_init(|| {
-        (0..CHUNK).map(|_| Slot { state: AtomicU64::new(0), object: AtomicPtr::default() }).collect()
+        (0..CHUNK).map(|_| Slot { state: AtomicU64::new(0), object: UnsafeCell::new(MaybeUninit::uninit()) }).collect()
     });
     &chunk[index as usize & (CHUNK - 1)]
 }
@@ -170,9 +180,10 @@ pub fn acquire(handle: u64, kind: Kind) -> Result<Guard> {
             Err(now) => state = now,
         }
     }
-    // SAFETY: the slot is LIVE with our count taken, so its object stays allocated until
-    // the count drops back (release() frees it only at zero after CLOSED).
-    let object = unsafe { &*slot.object.load(Ordering::Acquire) };
+    // SAFETY: the slot is LIVE with our count taken, so its object was written before
+    // the LIVE store we acquired, and stays until the count drops back (release() drops
+    // it only at zero after CLOSED).
+    let object = unsafe { (*slot.object.get()).assume_init_ref() };
     let guard = Guard { slot, index, object };
     if object.kind() != kind {
         return Err(bad_handle(kind));
@@ -212,13 +223,13 @@ fn release(slot: &'static Slot, index: u32) {
 #[cold]
 #[inline(never)]
 fn finalize(slot: &'static Slot, index: u32) {
-    let object = slot.object.swap(std::ptr::null_mut(), Ordering::AcqRel);
-    if !object.is_null() {
-        // SAFETY: the pointer came from Box::into_raw in insert(), and the swap above
-        // gives it to exactly one finalizer.
-        drop(unsafe { Box::from_raw(object) });
+    let state = slot.state.load(Ordering::Acquire);
+    if state & TAKEN == 0 {
+        // SAFETY: the slot is CLOSED with no call left, so this thread alone reaches the
+        // object, which insert() initialized and nobody moved out (no TAKEN).
+        unsafe { (*slot.object.get()).assume_init_drop() };
     }
-    let generation = slot.state.load(Ordering::Relaxed) >> GEN_SHIFT;
+    let generation = state >> GEN_SHIFT;
     if generation >= u32::MAX as u64 {
         // Exhausted: retire the slot so that no handle value is ever issued twice.
         slot.state.store(generation << GEN_SHIFT, Ordering::Release);
@@ -244,7 +255,9 @@ pub fn insert(object: Object) -> Result<u64> {
     };
     let slot = slot_or_create(index);
     let generation = (slot.state.load(Ordering::Relaxed) >> GEN_SHIFT).max(1);
-    slot.object.store(Box::into_raw(Box::new(object)), Ordering::Release);
+    // SAFETY: the slot is free (not LIVE): no call can enter it, so no one else reads
+    // or writes the object until the Release store below publishes it.
+    unsafe { (*slot.object.get()).write(object) };
     slot.state.store(generation << GEN_SHIFT | LIVE, Ordering::Release);
     Ok(generation << GEN_SHIFT | (index as u64 + 1))
 }
@@ -266,7 +279,7 @@ pub fn close(handle: u64, kind: Kind) -> Result<()> {
 
 /// Removes an idle handle from the table and hands its object to the caller, without
 /// dropping it (`oxs_into_fd`). With calls in flight: `OXS_ERR_BUSY`, nothing changed.
-pub fn take(handle: u64, kind: Kind) -> Result<Box<Object>> {
+pub fn take(handle: u64, kind: Kind) -> Result<Object> {
     let guard = acquire(handle, kind)?;
     let generation = handle >> GEN_SHIFT;
     let idle = generation << GEN_SHIFT | LIVE | 1;
@@ -279,10 +292,12 @@ pub fn take(handle: u64, kind: Kind) -> Result<Box<Object>> {
             Error::new(OXS_ERR_BUSY, "calls are in flight on the handle")
         });
     }
-    let object = guard.slot.object.swap(std::ptr::null_mut(), Ordering::AcqRel);
-    drop(guard); // finalize() finds no object and only frees the slot
-                 // SAFETY: the pointer came from Box::into_raw in insert(); the swap gave it to us alone.
-    Ok(unsafe { Box::from_raw(object) })
+    // SAFETY: the slot is CLOSED with our call alone in it: nobody else reads the object,
+    // and TAKEN (set next, before our guard leaves) stops finalize() from dropping it.
+    let object = unsafe { (*guard.slot.object.get()).assume_init_read() };
+    guard.slot.state.fetch_or(TAKEN, Ordering::AcqRel);
+    drop(guard); // finalize() only frees the slot
+    Ok(object)
 }
 
 /// How a handle is named in error messages.
@@ -310,12 +325,10 @@ extern "C" fn after_fork_in_child() {
             if state & LIVE == 0 {
                 continue;
             }
-            let object = slot.object.load(Ordering::Relaxed);
-            if !object.is_null() {
-                // SAFETY: the slot is LIVE and no other thread exists in the child.
-                if let Object::Socket(s) = unsafe { &*object } {
-                    s.reset_after_fork();
-                }
+            // SAFETY: the slot is LIVE (so its object is initialized) and no other thread
+            // exists in the child.
+            if let Object::Socket(s) = unsafe { (*slot.object.get()).assume_init_ref() } {
+                s.reset_after_fork();
             }
             if state & CLOSED != 0 {
                 // Closed while calls were in flight in the parent: finish the close here.

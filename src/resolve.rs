@@ -14,11 +14,12 @@ pub fn split_host_port(text: &str) -> Result<(&str, u16)> {
         let port = tail.strip_prefix(':').ok_or_else(|| Error::address("expected ':port' after ']'"))?;
         return Ok((host, parse_port(port)?));
     }
-    let (host, port) = text.rsplit_once(':').ok_or_else(|| Error::address("expected host:port"))?;
-    if host.contains(':') {
+    let bytes = text.as_bytes();
+    let colon = bytes.iter().rposition(|&b| b == b':').ok_or_else(|| Error::address("expected host:port"))?;
+    if bytes[..colon].contains(&b':') {
         return Err(Error::address("an IPv6 address needs brackets: [addr]:port"));
     }
-    Ok((host, parse_port(port)?))
+    Ok((&text[..colon], parse_port(&text[colon + 1..])?))
 }
 
 /// A numeric host (`1.2.3.4`, `::1`, `fe80::1%eth0`) without the resolver.

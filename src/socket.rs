@@ -262,14 +262,18 @@ impl Socket {
 
     fn leave_pollers(&self) {
         let pollers = std::mem::take(&mut self.extras.lock().pollers);
+        self.forget_pollers(pollers);
+    }
+
+    fn forget_pollers(&self, pollers: Vec<Weak<Poller>>) {
         for p in pollers.iter().filter_map(Weak::upgrade) {
             p.forget(self.fd);
         }
     }
 
     /// Removes the Unix socket file this socket created, if it is still ours (§8).
-    fn remove_unix_file(&self) {
-        let Some(file) = self.extras.lock().unix_file.take() else { return };
+    fn remove_unix_file(file: Option<Box<UnixFile>>) {
+        let Some(file) = file else { return };
         // SAFETY: getpid has no preconditions.
         if file.pid != unsafe { libc::getpid() } {
             return; // a forked child never unlinks its parent's file
@@ -288,8 +292,12 @@ impl Drop for Socket {
         if self.fd < 0 {
             return;
         }
-        self.leave_pollers();
-        self.remove_unix_file();
+        let (pollers, file) = {
+            let mut extras = self.extras.lock();
+            (std::mem::take(&mut extras.pollers), extras.unix_file.take())
+        };
+        self.forget_pollers(pollers);
+        Socket::remove_unix_file(file);
         fdset::release(self.fd);
         // SAFETY: we own fd and no call is in flight on it (handle.rs invariant).
         // close(2) is never retried (contract §1).

@@ -92,7 +92,7 @@ pub extern "C" fn oxs_into_fd(s: oxs_socket, fd: *mut i32) -> oxs_status {
         // SAFETY: fd is NULL or a caller's writable int32_t.
         let fd = unsafe { out(fd, "fd") }?;
         *fd = -1;
-        match *handle::take(s, Kind::Socket)? {
+        match handle::take(s, Kind::Socket)? {
             Object::Socket(sock) => {
                 *fd = sock.into_fd();
                 Ok(())
