@@ -17,6 +17,7 @@ checkout's ``target/release`` and ``target/debug``, else on the system library p
 
 from ._lib import lib as _cdll
 from ._lib import path as library_path
+from . import _errors
 from ._errors import (
     AddressError,
     AddressInUse,
@@ -116,33 +117,6 @@ __all__ = [
     "POLL_HUP",
     "POLL_INVALID",
     "Option",
-    "Status",
-    # errors
-    "Error",
-    "InvalidArgument",
-    "BadHandle",
-    "AddressError",
-    "ResolveError",
-    "WouldBlock",
-    "TimedOut",
-    "Interrupted",
-    "Closed",
-    "UnexpectedEof",
-    "ConnectionRefused",
-    "ConnectionReset",
-    "ConnectionAborted",
-    "NotConnected",
-    "BrokenPipe",
-    "AddressInUse",
-    "AddressNotAvailable",
-    "PermissionDenied",
-    "HostUnreachable",
-    "NetworkUnreachable",
-    "Unsupported",
-    "BufferTooSmall",
-    "MessageTooLong",
-    "TooManyOpen",
-    "Busy",
-    "OsError",
-    "Panic",
+    # errors: Status, Error and one class per status
+    *_errors.__all__,
 ]
