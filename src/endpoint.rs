@@ -575,7 +575,9 @@ fn dial_tcp(ep: &Endpoint, deadline: Option<Instant>) -> Result<Socket> {
         let started = match next.next() {
             Some(sa) => {
                 let a = oxs_addr::from_ip(sa);
-                match Socket::open_nonblocking(domain_of(&sa), OXS_TYPE_STREAM).and_then(|s| Attempt::start(s, a)) {
+                match Socket::open_nonblocking(domain_of(&sa), OXS_TYPE_STREAM)
+                    .and_then(|s| Attempt::start(s, a))
+                {
                     Ok(att) if att.done => return att.finish(),
                     Ok(att) => {
                         pending.push(att);

@@ -89,7 +89,9 @@ fn slot(index: u32) -> Option<&'static Slot> {
 
 fn slot_or_create(index: u32) -> &'static Slot {
     let chunk = CHUNKS[(index >> CHUNK_BITS) as usize].get_or_init(|| {
-        (0..CHUNK).map(|_| Slot { state: AtomicU64::new(0), object: UnsafeCell::new(MaybeUninit::uninit()) }).collect()
+        (0..CHUNK)
+            .map(|_| Slot { state: AtomicU64::new(0), object: UnsafeCell::new(MaybeUninit::uninit()) })
+            .collect()
     });
     &chunk[index as usize & (CHUNK - 1)]
 }

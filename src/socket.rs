@@ -109,8 +109,9 @@ impl Socket {
             _ => {}
         }
         // SAFETY: plain socket(2) call with checked arguments.
-        let fd =
-            unsafe { libc::socket(af_of(domain), sock_type_of(kind) | libc::SOCK_CLOEXEC | sock_flags, protocol) };
+        let fd = unsafe {
+            libc::socket(af_of(domain), sock_type_of(kind) | libc::SOCK_CLOEXEC | sock_flags, protocol)
+        };
         if fd < 0 {
             return Err(match errno() {
                 // socket(2) says EINVAL for an unknown protocol.
