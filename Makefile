@@ -19,6 +19,7 @@ demo: examples
 
 test: build
 	$(CARGO) test --release -- --test-threads=2
+	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps
 	git diff --exit-code -- include/oxsock.h || { echo "include/oxsock.h differs from what the build generates: commit it"; exit 1; }

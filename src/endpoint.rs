@@ -532,7 +532,7 @@ const STAGGER: Duration = Duration::from_millis(250);
 /// One address and no deadline: a plain blocking connect, the two system calls a C
 /// programmer would make. A signal on a non-interruptible dial lets the connect go on
 /// and waits for it.
-fn dial_blocking(sa: SocketAddr, interruptible: bool) -> Result<Socket> {
+fn dial_blocking(ep: &Endpoint, sa: SocketAddr, interruptible: bool) -> Result<Socket> {
     let a = oxs_addr::from_ip(sa);
     let s = new_socket(domain_of(&sa), OXS_TYPE_STREAM)?;
     // SAFETY: a valid sockaddr.
@@ -550,9 +550,27 @@ fn dial_blocking(sa: SocketAddr, interruptible: bool) -> Result<Socket> {
         },
     };
     result.map_err(|e| {
-        let text = e.text();
-        Error::complete(e.status, e.errno, format!("{text} [{}: {text}]", a.format().unwrap_or_default()))
+        let failure = (a.format().unwrap_or_default(), e.text());
+        dial_failed(ep, Some(e), false, &[failure])
     })
+}
+
+/// The error of a dial in which every address failed (contract §8): TIMED_OUT when the
+/// deadline passed, else the last attempt's error, with each address and its error
+/// listed, unless the one address tried is the endpoint's own text, which the message
+/// already names (`oxs_dial tcp://127.0.0.1:9: connection refused (os error 111)`).
+fn dial_failed(ep: &Endpoint, last: Option<Error>, timed_out: bool, failures: &[(String, String)]) -> Error {
+    let error = match (timed_out, last) {
+        (false, Some(e)) => e,
+        _ => Error::timed_out(),
+    };
+    if let [(only, _)] = failures {
+        if only == ep.address {
+            return error;
+        }
+    }
+    let tried: Vec<String> = failures.iter().map(|(a, e)| format!("{a}: {e}")).collect();
+    Error::complete(error.status, error.errno, format!("{} [{}]", error.text(), tried.join("; ")))
 }
 
 /// Happy Eyeballs (RFC 8305 §5): a new attempt every 250 ms while earlier ones are
@@ -561,12 +579,12 @@ fn dial_tcp(ep: &Endpoint, deadline: Option<Instant>) -> Result<Socket> {
     let interruptible = ep.flag("interruptible") == Some(true);
     let addrs = ip_addresses(ep)?;
     if let ([sa], None) = (addrs.as_slice(), deadline) {
-        return dial_blocking(*sa, interruptible);
+        return dial_blocking(ep, *sa, interruptible);
     }
     let addrs = interleave(addrs);
     let mut next = addrs.into_iter();
     let mut pending: Vec<Attempt> = Vec::new();
-    let mut failures: Vec<String> = Vec::new();
+    let mut failures: Vec<(String, String)> = Vec::new();
     let mut last: Option<Error> = None;
     loop {
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -584,7 +602,7 @@ fn dial_tcp(ep: &Endpoint, deadline: Option<Instant>) -> Result<Socket> {
                         true
                     }
                     Err(e) => {
-                        failures.push(format!("{}: {}", a.format().unwrap_or_default(), e.text()));
+                        failures.push((a.format().unwrap_or_default(), e.text()));
                         last = Some(e);
                         continue; // start the next at once
                     }
@@ -606,7 +624,7 @@ fn dial_tcp(ep: &Endpoint, deadline: Option<Instant>) -> Result<Socket> {
             match wait_any(&mut pending, until, interruptible)? {
                 (_, Some(Ok(s))) => return Ok(s),
                 (a, Some(Err(e))) => {
-                    failures.push(format!("{}: {}", a.format().unwrap_or_default(), e.text()));
+                    failures.push((a.format().unwrap_or_default(), e.text()));
                     last = Some(e);
                     if next.len() > 0 {
                         break; // a failure starts the next attempt at once
@@ -621,11 +639,7 @@ fn dial_tcp(ep: &Endpoint, deadline: Option<Instant>) -> Result<Socket> {
     }
     let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
     for a in &pending {
-        failures.push(format!("{}: timed out", a.addr.format().unwrap_or_default()));
+        failures.push((a.addr.format().unwrap_or_default(), "timed out".to_string()));
     }
-    let tried = failures.join("; ");
-    match (timed_out, last) {
-        (true, _) | (false, None) => Err(Error::new(OXS_ERR_TIMED_OUT, format!("timed out [{tried}]"))),
-        (false, Some(e)) => Err(Error::complete(e.status, e.errno, format!("{} [{tried}]", e.text()))),
-    }
+    Err(dial_failed(ep, last, timed_out, &failures))
 }

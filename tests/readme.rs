@@ -43,8 +43,6 @@ fn readme_c_client_compiles_and_talks_to_a_python_echo_server() {
     );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.starts_with(&format!("oxs_dial tcp://127.0.0.1:{port}: connection refused (os error 111)")),
-        "message was {err:?}"
-    );
+    // Exactly the message API.md §1 shows: the operation, its argument, the cause.
+    assert_eq!(err, format!("oxs_dial tcp://127.0.0.1:{port}: connection refused (os error 111)\n"));
 }
