@@ -19,76 +19,24 @@ mod common;
 
 use std::collections::HashSet;
 use std::ffi::{CStr, CString};
-use std::os::raw::c_char;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-// Force the rlib to be linked, so the `extern "C"` block below resolves to it.
-use oxsock as _;
-
-const OK: i32 = 0;
-const BAD_HANDLE: i32 = -2;
-const WOULD_BLOCK: i32 = -5;
-const TIMED_OUT: i32 = -6;
-const CLOSED: i32 = -8;
-
-const DOMAIN_INET: i32 = 2;
-const TYPE_STREAM: i32 = 1;
-const MSG_DONTWAIT: i32 = 0x40;
-const OPT_READ_TIMEOUT_MS: i32 = 11;
-const POLL_IN: i32 = 0x1;
-const POLL_INVALID: i32 = 0x20;
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct OxsAddr {
-    storage: [u64; 16],
-    len: u32,
-    reserved: u32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct OxsEvent {
-    token: u64,
-    events: i32,
-    reserved: i32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct OxsPollItem {
-    socket: u64,
-    events: i32,
-    revents: i32,
-}
-
-extern "C" {
-    fn oxs_socket_open(domain: i32, ty: i32, protocol: i32, out: *mut u64) -> i32;
-    fn oxs_socketpair(ty: i32, out: *mut u64) -> i32;
-    fn oxs_listen_on(endpoint: *const c_char, out: *mut u64) -> i32;
-    fn oxs_dial(endpoint: *const c_char, timeout_ms: i32, out: *mut u64) -> i32;
-    fn oxs_accept(s: u64, out: *mut u64, peer: *mut OxsAddr) -> i32;
-    fn oxs_read(s: u64, buf: *mut u8, len: usize, nread: *mut usize) -> i32;
-    fn oxs_write(s: u64, buf: *const u8, len: usize, nwritten: *mut usize) -> i32;
-    fn oxs_send(s: u64, buf: *const u8, len: usize, flags: i32, nsent: *mut usize) -> i32;
-    fn oxs_recv(s: u64, buf: *mut u8, len: usize, flags: i32, nrecv: *mut usize) -> i32;
-    fn oxs_write_all(s: u64, buf: *const u8, len: usize, nwritten: *mut usize) -> i32;
-    fn oxs_read_exact(s: u64, buf: *mut u8, len: usize, nread: *mut usize) -> i32;
-    fn oxs_close(s: u64) -> i32;
-    fn oxs_setopt(s: u64, option: i32, value: i64) -> i32;
-    fn oxs_local_addr(s: u64, out: *mut OxsAddr) -> i32;
-    fn oxs_addr_port(a: *const OxsAddr) -> i32;
-    fn oxs_poller_open(out: *mut u64) -> i32;
-    fn oxs_poller_add(p: u64, s: u64, events: i32, token: u64) -> i32;
-    fn oxs_poller_wait(p: u64, events: *mut OxsEvent, cap: usize, timeout_ms: i32, n: *mut usize) -> i32;
-    fn oxs_poller_close(p: u64) -> i32;
-    fn oxs_poll(items: *mut OxsPollItem, n: usize, timeout_ms: i32, nready: *mut usize) -> i32;
-    fn oxs_last_error() -> *const c_char;
-}
+use oxsock::addr::oxs_addr;
+use oxsock::consts::*;
+use oxsock::ffi::address::{oxs_addr_port, oxs_local_addr};
+use oxsock::ffi::endpoints::{oxs_dial, oxs_listen_on};
+use oxsock::ffi::errors::oxs_last_error;
+use oxsock::ffi::lifecycle::{oxs_accept, oxs_close, oxs_read, oxs_socket_open, oxs_write};
+use oxsock::ffi::options::oxs_setopt;
+use oxsock::ffi::polling::{oxs_poll, oxs_poller_add, oxs_poller_close, oxs_poller_open, oxs_poller_wait};
+use oxsock::ffi::transfer::{oxs_read_exact, oxs_recv, oxs_send, oxs_socketpair, oxs_write_all};
+use oxsock::poll::oxs_pollitem;
+use oxsock::poller::oxs_event;
+use oxsock::status::*;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -124,23 +72,19 @@ impl Rng {
 
 fn socketpair() -> (u64, u64) {
     let mut pair = [0u64; 2];
-    // SAFETY: `pair` has room for the two handles the call writes.
-    let st = unsafe { oxs_socketpair(TYPE_STREAM, pair.as_mut_ptr()) };
-    assert_eq!(st, OK, "oxs_socketpair: {}", last_error());
+    let st = oxs_socketpair(OXS_TYPE_STREAM, pair.as_mut_ptr());
+    assert_eq!(st, OXS_OK, "oxs_socketpair: {}", last_error());
     (pair[0], pair[1])
 }
 
 fn listen_loopback() -> (u64, u16) {
     let ep = CString::new("tcp://127.0.0.1:0").unwrap();
     let mut l = 0u64;
-    // SAFETY: valid C string and out-pointer.
-    let st = unsafe { oxs_listen_on(ep.as_ptr(), &mut l) };
-    assert_eq!(st, OK, "oxs_listen_on: {}", last_error());
-    let mut a = OxsAddr { storage: [0; 16], len: 0, reserved: 0 };
-    // SAFETY: valid handle value and out-pointer.
-    assert_eq!(unsafe { oxs_local_addr(l, &mut a) }, OK, "{}", last_error());
-    // SAFETY: `a` was filled by the library.
-    let port = unsafe { oxs_addr_port(&a) };
+    let st = oxs_listen_on(ep.as_ptr(), &mut l);
+    assert_eq!(st, OXS_OK, "oxs_listen_on: {}", last_error());
+    let mut a = oxs_addr { storage: [0; 16], len: 0, reserved: 0 };
+    assert_eq!(oxs_local_addr(l, &mut a), OXS_OK, "{}", last_error());
+    let port = oxs_addr_port(&a);
     assert!(port > 0, "listener port {port}");
     (l, port as u16)
 }
@@ -148,24 +92,21 @@ fn listen_loopback() -> (u64, u16) {
 fn dial(port: u16) -> u64 {
     let ep = CString::new(format!("tcp://127.0.0.1:{port}")).unwrap();
     let mut s = 0u64;
-    // SAFETY: valid C string and out-pointer.
-    let st = unsafe { oxs_dial(ep.as_ptr(), 5000, &mut s) };
-    assert_eq!(st, OK, "oxs_dial: {}", last_error());
+    let st = oxs_dial(ep.as_ptr(), 5000, &mut s);
+    assert_eq!(st, OXS_OK, "oxs_dial: {}", last_error());
     s
 }
 
 fn accept(l: u64) -> u64 {
     let mut s = 0u64;
-    // SAFETY: out-pointer valid; peer may be NULL.
-    let st = unsafe { oxs_accept(l, &mut s, std::ptr::null_mut()) };
-    assert_eq!(st, OK, "oxs_accept: {}", last_error());
+    let st = oxs_accept(l, &mut s, std::ptr::null_mut());
+    assert_eq!(st, OXS_OK, "oxs_accept: {}", last_error());
     s
 }
 
 fn close_ok(s: u64) {
-    // SAFETY: any handle value may be passed.
-    let st = unsafe { oxs_close(s) };
-    assert_eq!(st, OK, "oxs_close({s:#x}): {}", last_error());
+    let st = oxs_close(s);
+    assert_eq!(st, OXS_OK, "oxs_close({s:#x}): {}", last_error());
 }
 
 /// The 64-byte payload of message `seq` on connection `conn`: the connection id, the
@@ -186,13 +127,11 @@ fn payload(conn: u64, seq: u64) -> [u8; 64] {
 fn exchange(tx: u64, rx: u64, conn: u64, seq: u64) {
     let msg = payload(conn, seq);
     let mut n = 0usize;
-    // SAFETY: buffers are valid for their lengths.
-    let st = unsafe { oxs_write_all(tx, msg.as_ptr(), msg.len(), &mut n) };
-    assert_eq!(st, OK, "write_all conn {conn}: {}", last_error());
+    let st = oxs_write_all(tx, msg.as_ptr().cast(), msg.len(), &mut n);
+    assert_eq!(st, OXS_OK, "write_all conn {conn}: {}", last_error());
     let mut got = [0u8; 64];
-    // SAFETY: buffers are valid for their lengths.
-    let st = unsafe { oxs_read_exact(rx, got.as_mut_ptr(), got.len(), &mut n) };
-    assert_eq!(st, OK, "read_exact conn {conn}: {}", last_error());
+    let st = oxs_read_exact(rx, got.as_mut_ptr().cast(), got.len(), &mut n);
+    assert_eq!(st, OXS_OK, "read_exact conn {conn}: {}", last_error());
     assert_eq!(
         got,
         msg,
@@ -208,16 +147,13 @@ fn check_dead(h: u64) {
     let poison = [0xEEu8; 16];
     let mut buf = [0u8; 16];
     let mut n = 0usize;
-    // SAFETY: buffers are valid; the handle is dead, which the contract allows.
-    unsafe {
-        let st = oxs_send(h, poison.as_ptr(), poison.len(), MSG_DONTWAIT, &mut n);
-        assert_eq!(st, BAD_HANDLE, "send on closed handle {h:#x}");
-        let st = oxs_recv(h, buf.as_mut_ptr(), buf.len(), MSG_DONTWAIT, &mut n);
-        assert_eq!(st, BAD_HANDLE, "recv on closed handle {h:#x}");
-        assert_eq!(n, 0, "recv on closed handle {h:#x} reported {n} bytes");
-        let st = oxs_close(h);
-        assert_eq!(st, BAD_HANDLE, "second close of {h:#x}");
-    }
+    let st = oxs_send(h, poison.as_ptr().cast(), poison.len(), OXS_MSG_DONTWAIT, &mut n);
+    assert_eq!(st, OXS_ERR_BAD_HANDLE, "send on closed handle {h:#x}");
+    let st = oxs_recv(h, buf.as_mut_ptr().cast(), buf.len(), OXS_MSG_DONTWAIT, &mut n);
+    assert_eq!(st, OXS_ERR_BAD_HANDLE, "recv on closed handle {h:#x}");
+    assert_eq!(n, 0, "recv on closed handle {h:#x} reported {n} bytes");
+    let st = oxs_close(h);
+    assert_eq!(st, OXS_ERR_BAD_HANDLE, "second close of {h:#x}");
 }
 
 #[test]
@@ -280,9 +216,8 @@ fn sixteen_threads_hammer_one_handle_table() {
                     // A bare socket, opened and closed.
                     6 => {
                         let mut s = 0u64;
-                        // SAFETY: valid out-pointer.
-                        let st = unsafe { oxs_socket_open(DOMAIN_INET, TYPE_STREAM, 0, &mut s) };
-                        assert_eq!(st, OK, "socket_open: {}", last_error());
+                        let st = oxs_socket_open(OXS_DOMAIN_INET, OXS_TYPE_STREAM, 0, &mut s);
+                        assert_eq!(st, OXS_OK, "socket_open: {}", last_error());
                         issued.push(s);
                         close_ok(s);
                         graveyard.lock().unwrap().push(s);
@@ -373,7 +308,7 @@ where
 
 fn assert_closed_status(op: &str, i: usize, out: &Outcome) {
     assert!(
-        out.status == CLOSED || out.status == BAD_HANDLE,
+        out.status == OXS_ERR_CLOSED || out.status == OXS_ERR_BAD_HANDLE,
         "{op} iteration {i}: racing call returned {} (count {}, data {:?}), want \
          OXS_ERR_CLOSED (-8) or OXS_ERR_BAD_HANDLE (-2)",
         out.status,
@@ -388,9 +323,8 @@ fn intruder() -> (u64, u64) {
     let (c, d) = socketpair();
     let msg = b"INTRUDER";
     let mut n = 0;
-    // SAFETY: buffer valid for its length.
-    let st = unsafe { oxs_write_all(d, msg.as_ptr(), msg.len(), &mut n) };
-    assert_eq!(st, OK, "{}", last_error());
+    let st = oxs_write_all(d, msg.as_ptr().cast(), msg.len(), &mut n);
+    assert_eq!(st, OXS_OK, "{}", last_error());
     (c, d)
 }
 
@@ -423,8 +357,7 @@ fn close_races_blocked_read() {
             move || {
                 let mut buf = vec![0u8; 64];
                 let mut n = 0usize;
-                // SAFETY: buffer valid for its length.
-                let status = unsafe { oxs_read(a, buf.as_mut_ptr(), buf.len(), &mut n) };
+                let status = oxs_read(a, buf.as_mut_ptr().cast(), buf.len(), &mut n);
                 buf.truncate(n.min(64));
                 Outcome { status, count: n, data: buf }
             },
@@ -434,21 +367,19 @@ fn close_races_blocked_read() {
             },
         );
         assert_closed_status("read", i, &out);
-        if out.status == CLOSED {
+        if out.status == OXS_ERR_CLOSED {
             n_closed += 1;
         } else {
             n_bad += 1;
         }
         worst = worst.max(lat);
         // The peer sees the end of the stream (the close shut the socket down).
-        // SAFETY: valid handle.
-        assert_eq!(unsafe { oxs_setopt(b, OPT_READ_TIMEOUT_MS, 5000) }, OK);
+        assert_eq!(oxs_setopt(b, OXS_OPT_READ_TIMEOUT_MS, 5000), OXS_OK);
         let mut buf = [0u8; 16];
         let mut n = 99usize;
-        // SAFETY: buffer valid for its length.
-        let st = unsafe { oxs_read(b, buf.as_mut_ptr(), buf.len(), &mut n) };
+        let st = oxs_read(b, buf.as_mut_ptr().cast(), buf.len(), &mut n);
         assert!(
-            st == OK && n == 0,
+            st == OXS_OK && n == 0,
             "read iteration {i}: peer of the closed socket got status {st}, {n} bytes; want \
              end of stream ({})",
             last_error()
@@ -456,10 +387,9 @@ fn close_races_blocked_read() {
         // The intruder's data is still all there: the racing read did not take it.
         let (c, d) = intr.lock().unwrap().take().unwrap();
         let mut got = [0u8; 8];
-        // SAFETY: buffer valid for its length.
-        let st = unsafe { oxs_recv(c, got.as_mut_ptr(), 8, MSG_DONTWAIT, &mut n) };
+        let st = oxs_recv(c, got.as_mut_ptr().cast(), 8, OXS_MSG_DONTWAIT, &mut n);
         assert!(
-            st == OK && &got[..n] == b"INTRUDER",
+            st == OXS_OK && &got[..n] == b"INTRUDER",
             "read iteration {i}: a socket opened after the close lost its data ({st}, {n})"
         );
         for h in [b, c, d] {
@@ -495,12 +425,11 @@ fn close_races_blocked_write() {
         let mut filled = 0usize;
         for _ in 0..10_000 {
             let mut n = 0;
-            // SAFETY: buffer valid for its length.
-            let st = unsafe { oxs_send(a, chunk.as_ptr(), chunk.len(), MSG_DONTWAIT, &mut n) };
-            if st == WOULD_BLOCK {
+            let st = oxs_send(a, chunk.as_ptr().cast(), chunk.len(), OXS_MSG_DONTWAIT, &mut n);
+            if st == OXS_ERR_WOULD_BLOCK {
                 break;
             }
-            assert_eq!(st, OK, "filling: {}", last_error());
+            assert_eq!(st, OXS_OK, "filling: {}", last_error());
             filled += n;
         }
         assert!(filled > 0);
@@ -511,8 +440,7 @@ fn close_races_blocked_write() {
             move || {
                 let data = [0x77u8; 4096];
                 let mut n = 0usize;
-                // SAFETY: buffer valid for its length.
-                let status = unsafe { oxs_write(a, data.as_ptr(), data.len(), &mut n) };
+                let status = oxs_write(a, data.as_ptr().cast(), data.len(), &mut n);
                 Outcome { status, count: n, data: Vec::new() }
             },
             || {
@@ -523,7 +451,7 @@ fn close_races_blocked_write() {
             },
         );
         assert_closed_status("write", i, &out);
-        if out.status == CLOSED {
+        if out.status == OXS_ERR_CLOSED {
             n_closed += 1;
         } else {
             n_bad += 1;
@@ -533,10 +461,9 @@ fn close_races_blocked_write() {
         let (c, d) = intr.lock().unwrap().take().unwrap();
         let mut buf = [0u8; 64];
         let mut n = 0;
-        // SAFETY: buffer valid for its length.
-        let st = unsafe { oxs_recv(d, buf.as_mut_ptr(), buf.len(), MSG_DONTWAIT, &mut n) };
+        let st = oxs_recv(d, buf.as_mut_ptr().cast(), buf.len(), OXS_MSG_DONTWAIT, &mut n);
         assert_eq!(
-            st, WOULD_BLOCK,
+            st, OXS_ERR_WOULD_BLOCK,
             "write iteration {i}: a socket opened after the close received {n} bytes"
         );
         for h in [b, c, d] {
@@ -570,11 +497,9 @@ fn close_races_blocked_accept() {
             &mut rng,
             move || {
                 let mut s = 0u64;
-                // SAFETY: out-pointer valid, peer NULL.
-                let status = unsafe { oxs_accept(l, &mut s, std::ptr::null_mut()) };
-                if status == OK {
-                    // SAFETY: the handle was just issued.
-                    unsafe { oxs_close(s) };
+                let status = oxs_accept(l, &mut s, std::ptr::null_mut());
+                if status == OXS_OK {
+                    oxs_close(s);
                 }
                 Outcome { status, count: s as usize, data: Vec::new() }
             },
@@ -587,7 +512,7 @@ fn close_races_blocked_accept() {
             },
         );
         assert_closed_status("accept", i, &out);
-        if out.status == CLOSED {
+        if out.status == OXS_ERR_CLOSED {
             n_closed += 1;
         } else {
             n_bad += 1;
@@ -596,12 +521,15 @@ fn close_races_blocked_accept() {
         // The new listener's client is still waiting there: the racing accept did not
         // take it.
         let (l2, c) = fresh.lock().unwrap().take().unwrap();
-        // SAFETY: valid handle.
-        assert_eq!(unsafe { oxs_setopt(l2, OPT_READ_TIMEOUT_MS, 5000) }, OK);
+        assert_eq!(oxs_setopt(l2, OXS_OPT_READ_TIMEOUT_MS, 5000), OXS_OK);
         let mut s = 0u64;
-        // SAFETY: out-pointer valid.
-        let st = unsafe { oxs_accept(l2, &mut s, std::ptr::null_mut()) };
-        assert_eq!(st, OK, "accept iteration {i}: the new listener's connection is gone: {}", last_error());
+        let st = oxs_accept(l2, &mut s, std::ptr::null_mut());
+        assert_eq!(
+            st,
+            OXS_OK,
+            "accept iteration {i}: the new listener's connection is gone: {}",
+            last_error()
+        );
         for h in [s, c, l2] {
             close_ok(h);
         }
@@ -628,38 +556,33 @@ fn close_races_poller_wait() {
     while i < RACES && start.elapsed() < RACE_BUDGET {
         let (a, b) = socketpair();
         let mut p = 0u64;
-        // SAFETY: valid out-pointer.
-        assert_eq!(unsafe { oxs_poller_open(&mut p) }, OK, "{}", last_error());
-        // SAFETY: valid handles.
-        assert_eq!(unsafe { oxs_poller_add(p, a, POLL_IN, 7) }, OK, "{}", last_error());
+        assert_eq!(oxs_poller_open(&mut p), OXS_OK, "{}", last_error());
+        assert_eq!(oxs_poller_add(p, a, OXS_POLL_IN, 7), OXS_OK, "{}", last_error());
         let (out, lat) = race(
             &mut rng,
             move || {
-                let mut evs = [OxsEvent::default(); 4];
+                let mut evs = [oxs_event::default(); 4];
                 let mut n = 0usize;
-                // SAFETY: the events array has room for `cap` entries.
-                let status = unsafe { oxs_poller_wait(p, evs.as_mut_ptr(), 4, -1, &mut n) };
+                let status = oxs_poller_wait(p, evs.as_mut_ptr(), 4, -1, &mut n);
                 Outcome { status, count: n, data: Vec::new() }
             },
             || {
-                // SAFETY: valid handle.
-                let st = unsafe { oxs_poller_close(p) };
-                assert_eq!(st, OK, "poller_close: {}", last_error());
+                let st = oxs_poller_close(p);
+                assert_eq!(st, OXS_OK, "poller_close: {}", last_error());
             },
         );
         assert_closed_status("poller_wait", i, &out);
-        if out.status == CLOSED {
+        if out.status == OXS_ERR_CLOSED {
             n_closed += 1;
         } else {
             n_bad += 1;
         }
         worst = worst.max(lat);
         // The poller is gone for good; the sockets are untouched.
-        let mut evs = [OxsEvent::default(); 1];
+        let mut evs = [oxs_event::default(); 1];
         let mut n = 0usize;
-        // SAFETY: the events array has room for one entry.
-        let st = unsafe { oxs_poller_wait(p, evs.as_mut_ptr(), 1, 0, &mut n) };
-        assert_eq!(st, BAD_HANDLE, "wait on a closed poller");
+        let st = oxs_poller_wait(p, evs.as_mut_ptr(), 1, 0, &mut n);
+        assert_eq!(st, OXS_ERR_BAD_HANDLE, "wait on a closed poller");
         exchange(a, b, i as u64, 0);
         close_ok(a);
         close_ok(b);
@@ -692,13 +615,10 @@ fn close_releases_every_blocked_caller_at_once() {
             threads.push(thread::spawn(move || {
                 let mut buf = [0u8; 32];
                 let mut n = 0usize;
-                // SAFETY: buffer valid for its length.
-                let st = unsafe {
-                    if k == 3 {
-                        oxs_read_exact(a, buf.as_mut_ptr(), buf.len(), &mut n)
-                    } else {
-                        oxs_read(a, buf.as_mut_ptr(), buf.len(), &mut n)
-                    }
+                let st = if k == 3 {
+                    oxs_read_exact(a, buf.as_mut_ptr().cast(), buf.len(), &mut n)
+                } else {
+                    oxs_read(a, buf.as_mut_ptr().cast(), buf.len(), &mut n)
                 };
                 let _ = tx.send((k, st, n, Instant::now()));
             }));
@@ -712,7 +632,7 @@ fn close_releases_every_blocked_caller_at_once() {
                 .recv_timeout(Duration::from_secs(5))
                 .unwrap_or_else(|_| panic!("iteration {i}: a blocked reader hung after close"));
             assert!(
-                st == CLOSED || st == BAD_HANDLE,
+                st == OXS_ERR_CLOSED || st == OXS_ERR_BAD_HANDLE,
                 "iteration {i} reader {k}: status {st} with {n} bytes, want CLOSED"
             );
             worst = worst.max(at.saturating_duration_since(closed_at));
@@ -739,29 +659,24 @@ fn close_releases_every_blocked_caller_at_once() {
 fn timed_out_read_leaves_socket_usable_under_concurrent_writes() {
     let _g = serial();
     let (a, b) = socketpair();
-    // SAFETY: valid handle.
-    assert_eq!(unsafe { oxs_setopt(b, OPT_READ_TIMEOUT_MS, 50) }, OK);
+    assert_eq!(oxs_setopt(b, OXS_OPT_READ_TIMEOUT_MS, 50), OXS_OK);
     let mut buf = [0u8; 64];
     let mut n = 0usize;
-    // SAFETY: buffer valid for its length.
-    let st = unsafe { oxs_read(b, buf.as_mut_ptr(), buf.len(), &mut n) };
-    assert_eq!(st, TIMED_OUT, "read with nothing to read: {}", last_error());
+    let st = oxs_read(b, buf.as_mut_ptr().cast(), buf.len(), &mut n);
+    assert_eq!(st, OXS_ERR_TIMED_OUT, "read with nothing to read: {}", last_error());
     let writer = thread::spawn(move || {
         for seq in 0..200u64 {
             let msg = payload(42, seq);
             let mut n = 0usize;
-            // SAFETY: buffer valid for its length.
-            let st = unsafe { oxs_write_all(a, msg.as_ptr(), msg.len(), &mut n) };
-            assert_eq!(st, OK);
+            let st = oxs_write_all(a, msg.as_ptr().cast(), msg.len(), &mut n);
+            assert_eq!(st, OXS_OK);
         }
     });
-    // SAFETY: valid handle.
-    assert_eq!(unsafe { oxs_setopt(b, OPT_READ_TIMEOUT_MS, 5000) }, OK);
+    assert_eq!(oxs_setopt(b, OXS_OPT_READ_TIMEOUT_MS, 5000), OXS_OK);
     for seq in 0..200u64 {
         let mut got = [0u8; 64];
-        // SAFETY: buffer valid for its length.
-        let st = unsafe { oxs_read_exact(b, got.as_mut_ptr(), 64, &mut n) };
-        assert_eq!(st, OK, "message {seq}: {}", last_error());
+        let st = oxs_read_exact(b, got.as_mut_ptr().cast(), 64, &mut n);
+        assert_eq!(st, OXS_OK, "message {seq}: {}", last_error());
         assert_eq!(got, payload(42, seq), "message {seq} corrupted");
     }
     writer.join().unwrap();
@@ -779,19 +694,18 @@ fn oxs_poll_returns_at_once_for_a_closed_handle() {
     let (c, d) = socketpair();
     close_ok(a);
     let mut items = [
-        OxsPollItem { socket: a, events: POLL_IN, revents: -1 },
-        OxsPollItem { socket: c, events: POLL_IN, revents: -1 },
+        oxs_pollitem { socket: a, events: OXS_POLL_IN, revents: -1 },
+        oxs_pollitem { socket: c, events: OXS_POLL_IN, revents: -1 },
     ];
     let mut n = 99usize;
     let t = Instant::now();
-    // SAFETY: the items array has two entries.
-    let st = unsafe { oxs_poll(items.as_mut_ptr(), 2, 3000, &mut n) };
+    let st = oxs_poll(items.as_mut_ptr(), 2, 3000, &mut n);
     let took = t.elapsed();
     for h in [b, c, d] {
         close_ok(h);
     }
-    assert_eq!(st, OK);
-    assert_eq!(items[0].revents, POLL_INVALID);
+    assert_eq!(st, OXS_OK);
+    assert_eq!(items[0].revents, OXS_POLL_INVALID);
     assert_eq!(items[1].revents, 0);
     assert_eq!(n, 1);
     assert!(
@@ -818,14 +732,13 @@ fn close_races_oxs_poll() {
             &mut rng,
             move || {
                 let mut items = [
-                    OxsPollItem { socket: a, events: POLL_IN, revents: -1 },
-                    OxsPollItem { socket: c, events: POLL_IN, revents: -1 },
+                    oxs_pollitem { socket: a, events: OXS_POLL_IN, revents: -1 },
+                    oxs_pollitem { socket: c, events: OXS_POLL_IN, revents: -1 },
                 ];
                 let mut n = 99usize;
-                // SAFETY: the items array has two entries.
                 // Long, not forever: a poll that misses the close is caught by race()'s
                 // 5 s bound, and its thread still ends.
-                let status = unsafe { oxs_poll(items.as_mut_ptr(), 2, 10_000, &mut n) };
+                let status = oxs_poll(items.as_mut_ptr(), 2, 10_000, &mut n);
                 let mut data = items[0].revents.to_le_bytes().to_vec();
                 data.extend(items[1].revents.to_le_bytes());
                 Outcome { status, count: n, data }
@@ -834,9 +747,9 @@ fn close_races_oxs_poll() {
         );
         let rev_a = i32::from_le_bytes(out.data[..4].try_into().unwrap());
         let rev_c = i32::from_le_bytes(out.data[4..].try_into().unwrap());
-        assert_eq!(out.status, OK, "poll iteration {i}: status {}", out.status);
+        assert_eq!(out.status, OXS_OK, "poll iteration {i}: status {}", out.status);
         assert!(
-            rev_a & POLL_INVALID != 0,
+            rev_a & OXS_POLL_INVALID != 0,
             "poll iteration {i}: the closed handle's revents {rev_a:#x}, want OXS_POLL_INVALID"
         );
         assert_eq!(rev_c, 0, "poll iteration {i}: the untouched socket's revents {rev_c:#x}");
@@ -874,38 +787,31 @@ fn closed_socket_leaves_the_poller_a_thread_waits_on() {
         let (a, b) = socketpair();
         let (c, d) = socketpair();
         let mut p = 0u64;
-        // SAFETY: valid out-pointer and handles.
-        unsafe {
-            assert_eq!(oxs_poller_open(&mut p), OK);
-            assert_eq!(oxs_poller_add(p, a, POLL_IN, 1), OK);
-            assert_eq!(oxs_poller_add(p, c, POLL_IN, 2), OK);
-        }
+        assert_eq!(oxs_poller_open(&mut p), OXS_OK);
+        assert_eq!(oxs_poller_add(p, a, OXS_POLL_IN, 1), OXS_OK);
+        assert_eq!(oxs_poller_add(p, c, OXS_POLL_IN, 2), OXS_OK);
         let (out, _lat) = race(
             &mut rng,
             move || {
-                let mut evs = [OxsEvent::default(); 4];
+                let mut evs = [oxs_event::default(); 4];
                 let mut n = 0usize;
-                // SAFETY: room for 4 events.
                 // Short: nothing says a close of a member must wake the wait.
-                let status = unsafe { oxs_poller_wait(p, evs.as_mut_ptr(), 4, 5, &mut n) };
+                let status = oxs_poller_wait(p, evs.as_mut_ptr(), 4, 5, &mut n);
                 Outcome { status, count: n, data: Vec::new() }
             },
             || close_ok(a),
         );
-        assert_eq!(out.status, OK, "iteration {i}: wait returned {}", out.status);
+        assert_eq!(out.status, OXS_OK, "iteration {i}: wait returned {}", out.status);
         // Now only socket c may report, and it does once it has data.
         let msg = [1u8; 8];
         let mut n = 0usize;
-        // SAFETY: buffer valid for its length.
-        assert_eq!(unsafe { oxs_write_all(d, msg.as_ptr(), 8, &mut n) }, OK);
-        let mut evs = [OxsEvent::default(); 4];
-        // SAFETY: room for 4 events.
-        let st = unsafe { oxs_poller_wait(p, evs.as_mut_ptr(), 4, 2000, &mut n) };
-        assert_eq!(st, OK);
+        assert_eq!(oxs_write_all(d, msg.as_ptr().cast(), 8, &mut n), OXS_OK);
+        let mut evs = [oxs_event::default(); 4];
+        let st = oxs_poller_wait(p, evs.as_mut_ptr(), 4, 2000, &mut n);
+        assert_eq!(st, OXS_OK);
         let tokens: Vec<u64> = evs[..n].iter().map(|e| e.token).collect();
         assert_eq!(tokens, vec![2], "iteration {i}: after the close, events for {tokens:?}");
-        // SAFETY: valid handle.
-        assert_eq!(unsafe { oxs_poller_close(p) }, OK);
+        assert_eq!(oxs_poller_close(p), OXS_OK);
         for h in [b, c, d] {
             close_ok(h);
         }

@@ -31,43 +31,21 @@ use std::net::SocketAddr;
 use std::os::raw::c_char;
 use std::time::{Duration, Instant};
 
-use oxsock as _;
+use oxsock::addr::oxs_addr;
+use oxsock::consts::*;
+use oxsock::ffi::address::{
+    oxs_addr_domain, oxs_addr_format, oxs_addr_from_sockaddr, oxs_addr_parse, oxs_addr_port,
+};
+use oxsock::ffi::endpoints::{oxs_dial, oxs_listen_on};
+use oxsock::ffi::errors::oxs_last_error;
+use oxsock::ffi::lifecycle::oxs_close;
+use oxsock::status::*;
 
-const OK: i32 = 0;
-const INVALID_ARGUMENT: i32 = -1;
-const ADDRESS: i32 = -3;
-const CONNECTION_REFUSED: i32 = -10;
-const UNSUPPORTED: i32 = -20;
-const BUFFER_TOO_SMALL: i32 = -21;
-
-#[repr(C)]
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-struct OxsAddr {
-    storage: [u64; 16],
-    len: u32,
-    reserved: u32,
-}
-
-impl OxsAddr {
-    fn zeroed() -> Self {
-        OxsAddr { storage: [0; 16], len: 0, reserved: 0 }
-    }
-    fn bytes(&self) -> Vec<u8> {
-        let all: Vec<u8> = self.storage.iter().flat_map(|w| w.to_ne_bytes()).collect();
-        all[..(self.len as usize).min(128)].to_vec()
-    }
-}
-
-extern "C" {
-    fn oxs_addr_parse(text: *const c_char, out: *mut OxsAddr) -> i32;
-    fn oxs_addr_format(a: *const OxsAddr, buf: *mut c_char, cap: usize, len: *mut usize) -> i32;
-    fn oxs_addr_domain(a: *const OxsAddr) -> i32;
-    fn oxs_addr_port(a: *const OxsAddr) -> i32;
-    fn oxs_addr_from_sockaddr(sa: *const u8, len: u32, out: *mut OxsAddr) -> i32;
-    fn oxs_listen_on(endpoint: *const c_char, out: *mut u64) -> i32;
-    fn oxs_dial(endpoint: *const c_char, timeout_ms: i32, out: *mut u64) -> i32;
-    fn oxs_close(s: u64) -> i32;
-    fn oxs_last_error() -> *const c_char;
+/// The address's `len` bytes, read here rather than through the crate, so that the
+/// round-trip checks do not rest on the code they check.
+fn addr_bytes(a: &oxs_addr) -> Vec<u8> {
+    let all: Vec<u8> = a.storage.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    all[..(a.len as usize).min(128)].to_vec()
 }
 
 fn last_error() -> String {
@@ -205,12 +183,11 @@ fn c_of(v: &[u8]) -> CString {
     CString::new(&v[..end]).unwrap()
 }
 
-fn format(a: &OxsAddr) -> Result<String, (i32, String)> {
+fn format(a: &oxs_addr) -> Result<String, (i32, String)> {
     let mut buf = vec![0 as c_char; 512];
     let mut len = usize::MAX;
-    // SAFETY: buf has cap bytes.
-    let st = unsafe { oxs_addr_format(a, buf.as_mut_ptr(), buf.len(), &mut len) };
-    if st != OK {
+    let st = oxs_addr_format(a, buf.as_mut_ptr(), buf.len(), &mut len);
+    if st != OXS_OK {
         return Err((st, last_error()));
     }
     // SAFETY: NUL-terminated by the library within buf.
@@ -220,12 +197,10 @@ fn format(a: &OxsAddr) -> Result<String, (i32, String)> {
     Ok(String::from_utf8(bytes.to_vec()).expect("formatted address text is not UTF-8"))
 }
 
-fn parse(text: &CStr) -> (i32, OxsAddr) {
-    let mut a = OxsAddr::zeroed();
-    a.len = 77; // must be reset to 0 on failure
+fn parse(text: &CStr) -> (i32, oxs_addr) {
+    let mut a = oxs_addr { len: 77, ..oxs_addr::default() }; // len must be reset to 0 on failure
     a.storage[0] = 0xdead_beef;
-    // SAFETY: valid C string and out-pointer.
-    let st = unsafe { oxs_addr_parse(text.as_ptr(), &mut a) };
+    let st = oxs_addr_parse(text.as_ptr(), &mut a);
     (st, a)
 }
 
@@ -233,8 +208,8 @@ fn parse(text: &CStr) -> (i32, OxsAddr) {
 fn check_parse(input: &CStr) -> bool {
     let (st, a) = parse(input);
     match st {
-        OK => {}
-        ADDRESS => {
+        OXS_OK => {}
+        OXS_ERR_ADDRESS => {
             assert_eq!(a.len, 0, "{input:?}: failed parse left len {}", a.len);
             let msg = last_error();
             assert!(msg.contains("addr_parse"), "{input:?}: message does not name the operation: {msg:?}");
@@ -251,12 +226,10 @@ fn check_parse(input: &CStr) -> bool {
     }
     assert!(a.len > 0 && a.len <= 128, "{input:?}: len {}", a.len);
     assert_eq!(a.reserved, 0, "{input:?}: reserved not 0");
-    // SAFETY: a valid address.
-    let dom = unsafe { oxs_addr_domain(&a) };
-    // SAFETY: as above.
-    let port = unsafe { oxs_addr_port(&a) };
-    assert!((1..=3).contains(&dom), "{input:?}: domain {dom}");
-    if dom == 1 {
+    let dom = oxs_addr_domain(&a);
+    let port = oxs_addr_port(&a);
+    assert!((OXS_DOMAIN_UNIX..=OXS_DOMAIN_INET6).contains(&dom), "{input:?}: domain {dom}");
+    if dom == OXS_DOMAIN_UNIX {
         assert_eq!(port, -1, "{input:?}: a Unix address has port {port}");
     } else {
         assert!((0..=65535).contains(&port), "{input:?}: port {port}");
@@ -264,8 +237,8 @@ fn check_parse(input: &CStr) -> bool {
     let text = format(&a).unwrap_or_else(|e| panic!("{input:?} parsed but does not format: {e:?}"));
     let ctext = CString::new(text.clone()).expect("formatted text has a NUL");
     let (st2, b) = parse(&ctext);
-    assert_eq!(st2, OK, "{input:?} formats as {text:?}, which does not parse: {}", last_error());
-    assert_eq!(a.bytes(), b.bytes(), "{input:?} -> {text:?} re-parses to other bytes");
+    assert_eq!(st2, OXS_OK, "{input:?} formats as {text:?}, which does not parse: {}", last_error());
+    assert_eq!(addr_bytes(&a), addr_bytes(&b), "{input:?} -> {text:?} re-parses to other bytes");
     assert_eq!(format(&b).unwrap(), text, "{input:?}: formatting is not stable");
     // Rust's std agrees on IP addresses it can read (no scope names).
     if let Ok(sa) = input.to_str().unwrap_or("").parse::<SocketAddr>() {
@@ -273,8 +246,8 @@ fn check_parse(input: &CStr) -> bool {
         let std_text = sa.to_string();
         if let Ok(std_c) = CString::new(std_text.clone()) {
             let (st3, c) = parse(&std_c);
-            assert_eq!(st3, OK, "std's {std_text:?} does not parse");
-            assert_eq!(c.bytes(), a.bytes(), "{input:?}: differs from std's reading {std_text:?}");
+            assert_eq!(st3, OXS_OK, "std's {std_text:?} does not parse");
+            assert_eq!(addr_bytes(&c), addr_bytes(&a), "{input:?}: differs from std's reading {std_text:?}");
         }
     }
     // A too-small buffer: BUFFER_TOO_SMALL, the length needed, and "" written.
@@ -282,9 +255,8 @@ fn check_parse(input: &CStr) -> bool {
     for cap in [0usize, 1, need / 2, need] {
         let mut buf = vec![0x55 as c_char; cap.max(1)];
         let mut len = 0usize;
-        // SAFETY: buf has at least cap bytes.
-        let st = unsafe { oxs_addr_format(&a, buf.as_mut_ptr(), cap, &mut len) };
-        assert_eq!(st, BUFFER_TOO_SMALL, "{text:?} into {cap} bytes");
+        let st = oxs_addr_format(&a, buf.as_mut_ptr(), cap, &mut len);
+        assert_eq!(st, OXS_ERR_BUFFER_TOO_SMALL, "{text:?} into {cap} bytes");
         assert_eq!(len, need, "{text:?} into {cap} bytes: reported length");
         if cap > 0 {
             assert_eq!(buf[0], 0, "{text:?} into {cap} bytes: \"\" not written");
@@ -381,12 +353,10 @@ fn addr_from_sockaddr_and_format_fuzz_random_bytes() {
             2 => 28,
             _ => rng.below(145) as u32,
         };
-        let mut a = OxsAddr::zeroed();
-        a.len = 99;
-        // SAFETY: raw has 144 bytes, len <= 144.
-        let st = unsafe { oxs_addr_from_sockaddr(raw.as_ptr(), len, &mut a) };
+        let mut a = oxs_addr { len: 99, ..oxs_addr::default() };
+        let st = oxs_addr_from_sockaddr(raw.as_ptr().cast(), len, &mut a);
         match st {
-            OK => {
+            OXS_OK => {
                 converted += 1;
                 assert!(a.len as usize <= 128 && a.len <= len, "len {} from {len}", a.len);
                 let text = format(&a)
@@ -397,23 +367,20 @@ fn addr_from_sockaddr_and_format_fuzz_random_bytes() {
                 if text != "(unnamed)" {
                     let c = CString::new(text.clone()).unwrap();
                     let (st2, b) = parse(&c);
-                    assert_eq!(st2, OK, "{text:?} (from family {fam}, len {len}) does not parse");
+                    assert_eq!(st2, OXS_OK, "{text:?} (from family {fam}, len {len}) does not parse");
                     assert_eq!(format(&b).unwrap(), text, "{text:?} does not format back the same");
-                    // SAFETY: valid addresses.
-                    unsafe {
-                        assert_eq!(oxs_addr_domain(&a), oxs_addr_domain(&b));
-                        assert_eq!(oxs_addr_port(&a), oxs_addr_port(&b));
-                    }
+                    assert_eq!(oxs_addr_domain(&a), oxs_addr_domain(&b));
+                    assert_eq!(oxs_addr_port(&a), oxs_addr_port(&b));
                 }
             }
-            ADDRESS | INVALID_ARGUMENT | UNSUPPORTED => {
+            OXS_ERR_ADDRESS | OXS_ERR_INVALID_ARGUMENT | OXS_ERR_UNSUPPORTED => {
                 assert_eq!(a.len, 0, "failed conversion left len {}", a.len);
                 assert!(!last_error().is_empty(), "no message after a failure");
             }
             other => panic!("oxs_addr_from_sockaddr(family {fam}, len {len}) returned {other}"),
         }
         // A caller's oxs_addr full of junk: documented answers only.
-        let mut junk = OxsAddr::zeroed();
+        let mut junk = oxs_addr::default();
         for w in junk.storage.iter_mut() {
             *w = rng.next();
         }
@@ -422,22 +389,20 @@ fn addr_from_sockaddr_and_format_fuzz_random_bytes() {
         junk.reserved = if rng.below(4) == 0 { rng.next() as u32 } else { 0 };
         let mut buf = vec![0 as c_char; 512];
         let mut l = 0usize;
-        // SAFETY: buf has 512 bytes.
-        let st = unsafe { oxs_addr_format(&junk, buf.as_mut_ptr(), 512, &mut l) };
+        let st = oxs_addr_format(&junk, buf.as_mut_ptr(), 512, &mut l);
         assert!(
-            st == OK || st == ADDRESS || st == INVALID_ARGUMENT,
+            st == OXS_OK || st == OXS_ERR_ADDRESS || st == OXS_ERR_INVALID_ARGUMENT,
             "format of a junk address returned {st}"
         );
-        if st != OK {
+        if st != OXS_OK {
             assert_eq!(buf[0], 0, "failed format did not write \"\"");
         }
-        // SAFETY: a readable 136-byte struct.
-        let (d, p) = unsafe { (oxs_addr_domain(&junk), oxs_addr_port(&junk)) };
-        assert!((0..=3).contains(&d), "domain {d}");
+        let (d, p) = (oxs_addr_domain(&junk), oxs_addr_port(&junk));
+        assert!((0..=OXS_DOMAIN_INET6).contains(&d), "domain {d}");
         assert!((-1..=65535).contains(&p), "port {p}");
         if junk.len > 128 {
             assert_eq!(d, 0, "domain of an address with len {}", junk.len);
-            assert_eq!(st, ADDRESS, "format of an address with len {}", junk.len);
+            assert_eq!(st, OXS_ERR_ADDRESS, "format of an address with len {}", junk.len);
         }
     }
     println!(
@@ -475,17 +440,16 @@ fn unix_names_round_trip_at_the_edges() {
         let mut raw = 1u16.to_ne_bytes().to_vec();
         raw.extend(path);
         raw.push(0);
-        let mut a = OxsAddr::zeroed();
-        // SAFETY: raw is valid for its length.
-        let st = unsafe { oxs_addr_from_sockaddr(raw.as_ptr(), raw.len() as u32, &mut a) };
-        if st != OK {
+        let mut a = oxs_addr::default();
+        let st = oxs_addr_from_sockaddr(raw.as_ptr().cast(), raw.len() as u32, &mut a);
+        if st != OXS_OK {
             failures.push(format!("{what}: from_sockaddr refused it: {}", last_error()));
             continue;
         }
         let text = format(&a).expect("format");
         let c = CString::new(text.clone()).unwrap();
         let (st, _) = parse(&c);
-        if st != OK {
+        if st != OXS_OK {
             failures.push(format!(
                 "{what}: formats as {text:?} ({} bytes), which does not parse: {}",
                 text.len(),
@@ -497,13 +461,12 @@ fn unix_names_round_trip_at_the_edges() {
     let mut raw = 1u16.to_ne_bytes().to_vec();
     raw.extend(vec![b'/'; 1]);
     raw.extend(vec![b'b'; 107]);
-    let mut a = OxsAddr::zeroed();
-    // SAFETY: raw is valid for its length.
-    let st = unsafe { oxs_addr_from_sockaddr(raw.as_ptr(), raw.len() as u32, &mut a) };
-    if st == OK {
+    let mut a = oxs_addr::default();
+    let st = oxs_addr_from_sockaddr(raw.as_ptr().cast(), raw.len() as u32, &mut a);
+    if st == OXS_OK {
         let text = format(&a).expect("format");
         let (st, _) = parse(&CString::new(text.clone()).unwrap());
-        if st != OK {
+        if st != OXS_OK {
             failures.push(format!(
                 "108-byte sun_path without NUL: from_sockaddr accepts it, but its text \
                  ({} bytes) does not parse: {}",
@@ -515,12 +478,12 @@ fn unix_names_round_trip_at_the_edges() {
     // A path with a NUL in it, from the \x00 escape.
     for t in ["/a\\x00b", "./x\\x00y"] {
         let (st, a) = parse(&CString::new(t).unwrap());
-        if st != OK {
+        if st != OXS_OK {
             continue; // refusing it is fine too
         }
         let text = format(&a).expect("format");
         let (st2, b) = parse(&CString::new(text.clone()).unwrap());
-        if st2 != OK || b.bytes() != a.bytes() {
+        if st2 != OXS_OK || addr_bytes(&b) != addr_bytes(&a) {
             failures.push(format!(
                 "{t:?} parses (a path holding a NUL) but formats as {text:?}, which reads \
                  back as another address"
@@ -541,20 +504,12 @@ static REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 fn endpoint_call(listen: bool, ep: &[u8]) -> i32 {
     let c = c_of(ep);
     let mut s = 0u64;
-    // SAFETY: valid C string and out-pointer.
-    let st = unsafe {
-        if listen {
-            oxs_listen_on(c.as_ptr(), &mut s)
-        } else {
-            oxs_dial(c.as_ptr(), 300, &mut s)
-        }
-    };
-    if st == OK {
+    let st = if listen { oxs_listen_on(c.as_ptr(), &mut s) } else { oxs_dial(c.as_ptr(), 300, &mut s) };
+    if st == OXS_OK {
         OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // SAFETY: just issued.
-        assert_eq!(unsafe { oxs_close(s) }, OK);
+        assert_eq!(oxs_close(s), OXS_OK);
     } else {
-        if st == CONNECTION_REFUSED {
+        if st == OXS_ERR_CONNECTION_REFUSED {
             REFUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         assert_eq!(s, 0, "{c:?}: failed call left a handle");
@@ -620,7 +575,7 @@ fn endpoint_parser_fuzz_invalid_and_loopback_only() {
                     v.insert(0, b'z');
                 }
                 let st = endpoint_call(listen, &v);
-                assert_eq!(st, ADDRESS, "{:?}: want OXS_ERR_ADDRESS", c_of(&v));
+                assert_eq!(st, OXS_ERR_ADDRESS, "{:?}: want OXS_ERR_ADDRESS", c_of(&v));
             }
             // A loopback host with a port that does not parse: OXS_ERR_ADDRESS.
             1 => {
@@ -629,7 +584,7 @@ fn endpoint_parser_fuzz_invalid_and_loopback_only() {
                 let port = rng.pick(&bad_ports);
                 let ep = format!("{scheme}://{host}:{port}");
                 let st = endpoint_call(listen, ep.as_bytes());
-                assert_eq!(st, ADDRESS, "{ep:?}: want OXS_ERR_ADDRESS");
+                assert_eq!(st, OXS_ERR_ADDRESS, "{ep:?}: want OXS_ERR_ADDRESS");
             }
             // A loopback host, a bad query: OXS_ERR_INVALID_ARGUMENT.
             2 => {
@@ -639,7 +594,7 @@ fn endpoint_parser_fuzz_invalid_and_loopback_only() {
                 let q = rng.pick(&bad_queries);
                 let ep = format!("{scheme}://{host}:{port}?{q}");
                 let st = endpoint_call(listen, ep.as_bytes());
-                assert_eq!(st, INVALID_ARGUMENT, "{ep:?}: want OXS_ERR_INVALID_ARGUMENT");
+                assert_eq!(st, OXS_ERR_INVALID_ARGUMENT, "{ep:?}: want OXS_ERR_INVALID_ARGUMENT");
             }
             // A loopback host, a mutated query: bound to loopback at worst.
             3 => {
@@ -651,12 +606,13 @@ fn endpoint_parser_fuzz_invalid_and_loopback_only() {
                 ep.extend(q);
                 let st = endpoint_call(listen, &ep);
                 assert!(
-                    [OK, INVALID_ARGUMENT, ADDRESS, CONNECTION_REFUSED].contains(&st),
+                    [OXS_OK, OXS_ERR_INVALID_ARGUMENT, OXS_ERR_ADDRESS, OXS_ERR_CONNECTION_REFUSED]
+                        .contains(&st),
                     "{:?}: status {st} ({})",
                     c_of(&ep),
                     last_error()
                 );
-                if st == OK && !listen {
+                if st == OXS_OK && !listen {
                     // Only UDP "dials" without a peer.
                     assert!(scheme.starts_with("udp"), "{:?} connected", c_of(&ep));
                 }
@@ -671,7 +627,8 @@ fn endpoint_parser_fuzz_invalid_and_loopback_only() {
                         ep.extend(random_bytes(&mut rng).into_iter().filter(|&b| b != b'/'));
                         let st = endpoint_call(listen, &ep);
                         assert!(
-                            [OK, INVALID_ARGUMENT, ADDRESS, CONNECTION_REFUSED].contains(&st),
+                            [OXS_OK, OXS_ERR_INVALID_ARGUMENT, OXS_ERR_ADDRESS, OXS_ERR_CONNECTION_REFUSED]
+                                .contains(&st),
                             "{:?}: status {st}",
                             c_of(&ep)
                         );
@@ -680,7 +637,7 @@ fn endpoint_parser_fuzz_invalid_and_loopback_only() {
                         let long = "p".repeat(108 + rng.below(300));
                         let ep = format!("{scheme}://{}/{long}", dir.display());
                         let st = endpoint_call(listen, ep.as_bytes());
-                        assert_eq!(st, ADDRESS, "a {}-byte path", ep.len());
+                        assert_eq!(st, OXS_ERR_ADDRESS, "a {}-byte path", ep.len());
                     }
                     _ => {
                         let name: Vec<u8> = random_bytes(&mut rng)
@@ -691,7 +648,7 @@ fn endpoint_parser_fuzz_invalid_and_loopback_only() {
                         ep.extend(name);
                         let st = endpoint_call(false, &ep);
                         assert!(
-                            st == CONNECTION_REFUSED || st == ADDRESS,
+                            st == OXS_ERR_CONNECTION_REFUSED || st == OXS_ERR_ADDRESS,
                             "{:?}: status {st} ({})",
                             c_of(&ep),
                             last_error()
@@ -711,7 +668,7 @@ fn endpoint_parser_fuzz_invalid_and_loopback_only() {
                     continue;
                 }
                 let st = endpoint_call(listen, &v);
-                assert_eq!(st, ADDRESS, "{:?}: want OXS_ERR_ADDRESS", c_of(&v));
+                assert_eq!(st, OXS_ERR_ADDRESS, "{:?}: want OXS_ERR_ADDRESS", c_of(&v));
             }
         }
     }

@@ -9,43 +9,20 @@
 mod common;
 
 use std::ffi::{CStr, CString};
-use std::os::raw::c_char;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
-use oxsock as _;
-
-const OK: i32 = 0;
-const DOMAIN_UNIX: i32 = 1;
-const DOMAIN_INET: i32 = 2;
-const DOMAIN_INET6: i32 = 3;
-const TYPE_STREAM: i32 = 1;
-const TYPE_DGRAM: i32 = 2;
+use oxsock::addr::oxs_addr;
+use oxsock::consts::*;
+use oxsock::ffi::address::{oxs_addr_port, oxs_local_addr};
+use oxsock::ffi::endpoints::{oxs_dial, oxs_listen_on};
+use oxsock::ffi::errors::oxs_last_error;
+use oxsock::ffi::lifecycle::{oxs_accept, oxs_close, oxs_socket_open};
+use oxsock::ffi::polling::{oxs_poller_add, oxs_poller_close, oxs_poller_open};
+use oxsock::ffi::transfer::oxs_socketpair;
+use oxsock::status::*;
 
 const CYCLES: usize = 10_000;
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct OxsAddr {
-    storage: [u64; 16],
-    len: u32,
-    reserved: u32,
-}
-
-extern "C" {
-    fn oxs_socket_open(domain: i32, ty: i32, protocol: i32, out: *mut u64) -> i32;
-    fn oxs_socketpair(ty: i32, out: *mut u64) -> i32;
-    fn oxs_listen_on(endpoint: *const c_char, out: *mut u64) -> i32;
-    fn oxs_dial(endpoint: *const c_char, timeout_ms: i32, out: *mut u64) -> i32;
-    fn oxs_accept(s: u64, out: *mut u64, peer: *mut OxsAddr) -> i32;
-    fn oxs_close(s: u64) -> i32;
-    fn oxs_local_addr(s: u64, out: *mut OxsAddr) -> i32;
-    fn oxs_addr_port(a: *const OxsAddr) -> i32;
-    fn oxs_poller_open(out: *mut u64) -> i32;
-    fn oxs_poller_add(p: u64, s: u64, events: i32, token: u64) -> i32;
-    fn oxs_poller_close(p: u64) -> i32;
-    fn oxs_last_error() -> *const c_char;
-}
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -73,9 +50,8 @@ fn rss_kib() -> u64 {
 }
 
 fn close_ok(s: u64, what: &str) {
-    // SAFETY: any handle value may be passed.
-    let st = unsafe { oxs_close(s) };
-    assert_eq!(st, OK, "{what}: oxs_close: {}", last_error());
+    let st = oxs_close(s);
+    assert_eq!(st, OXS_OK, "{what}: oxs_close: {}", last_error());
 }
 
 /// Runs `cycle` CYCLES times (once first, as a warm-up, so that one-time allocations do
@@ -103,18 +79,17 @@ fn measure(name: &str, mut cycle: impl FnMut(usize)) {
 fn socket_open_close_leaks_nothing() {
     let _g = serial();
     let kinds = [
-        (DOMAIN_INET, TYPE_STREAM),
-        (DOMAIN_INET, TYPE_DGRAM),
-        (DOMAIN_INET6, TYPE_STREAM),
-        (DOMAIN_UNIX, TYPE_STREAM),
-        (DOMAIN_UNIX, TYPE_DGRAM),
+        (OXS_DOMAIN_INET, OXS_TYPE_STREAM),
+        (OXS_DOMAIN_INET, OXS_TYPE_DGRAM),
+        (OXS_DOMAIN_INET6, OXS_TYPE_STREAM),
+        (OXS_DOMAIN_UNIX, OXS_TYPE_STREAM),
+        (OXS_DOMAIN_UNIX, OXS_TYPE_DGRAM),
     ];
     measure("socket_open/close", |i| {
         let (d, t) = kinds[i % kinds.len()];
         let mut s = 0u64;
-        // SAFETY: valid out-pointer.
-        let st = unsafe { oxs_socket_open(d, t, 0, &mut s) };
-        assert_eq!(st, OK, "socket_open({d}, {t}): {}", last_error());
+        let st = oxs_socket_open(d, t, 0, &mut s);
+        assert_eq!(st, OXS_OK, "socket_open({d}, {t}): {}", last_error());
         close_ok(s, "socket_open");
     });
 }
@@ -124,23 +99,17 @@ fn dial_accept_pairs_leak_nothing() {
     let _g = serial();
     let ep = CString::new("tcp://127.0.0.1:0").unwrap();
     let mut l = 0u64;
-    // SAFETY: valid C string and out-pointer.
-    assert_eq!(unsafe { oxs_listen_on(ep.as_ptr(), &mut l) }, OK, "{}", last_error());
-    let mut a = OxsAddr { storage: [0; 16], len: 0, reserved: 0 };
-    // SAFETY: valid handle and out-pointer.
-    assert_eq!(unsafe { oxs_local_addr(l, &mut a) }, OK);
-    // SAFETY: filled by the library.
-    let port = unsafe { oxs_addr_port(&a) };
+    assert_eq!(oxs_listen_on(ep.as_ptr(), &mut l), OXS_OK, "{}", last_error());
+    let mut a = oxs_addr { storage: [0; 16], len: 0, reserved: 0 };
+    assert_eq!(oxs_local_addr(l, &mut a), OXS_OK);
+    let port = oxs_addr_port(&a);
     let target = CString::new(format!("tcp://127.0.0.1:{port}")).unwrap();
     measure("dial+accept", |_| {
         let mut c = 0u64;
         let mut s = 0u64;
-        let mut peer = OxsAddr { storage: [0; 16], len: 0, reserved: 0 };
-        // SAFETY: valid C string and out-pointers.
-        unsafe {
-            assert_eq!(oxs_dial(target.as_ptr(), 5000, &mut c), OK, "dial: {}", last_error());
-            assert_eq!(oxs_accept(l, &mut s, &mut peer), OK, "accept: {}", last_error());
-        }
+        let mut peer = oxs_addr { storage: [0; 16], len: 0, reserved: 0 };
+        assert_eq!(oxs_dial(target.as_ptr(), 5000, &mut c), OXS_OK, "dial: {}", last_error());
+        assert_eq!(oxs_accept(l, &mut s, &mut peer), OXS_OK, "accept: {}", last_error());
         // Close the server side first, then the client: no TIME_WAIT pile-up on the
         // listener's port matters here, only descriptors.
         close_ok(s, "accepted");
@@ -159,9 +128,8 @@ fn unix_listen_on_cycles_leak_nothing_and_remove_their_files() {
     measure("listen_on unix", |i| {
         let e = if i % 4 == 3 { &ep_abs } else { &ep };
         let mut l = 0u64;
-        // SAFETY: valid C string and out-pointer.
-        let st = unsafe { oxs_listen_on(e.as_ptr(), &mut l) };
-        assert_eq!(st, OK, "listen_on {:?} (cycle {i}): {}", e, last_error());
+        let st = oxs_listen_on(e.as_ptr(), &mut l);
+        assert_eq!(st, OXS_OK, "listen_on {:?} (cycle {i}): {}", e, last_error());
         close_ok(l, "unix listener");
         assert!(
             !path.exists() || e == &ep_abs,
@@ -179,16 +147,12 @@ fn socketpairs_and_pollers_leak_nothing() {
     measure("socketpair+poller", |_| {
         let mut pair = [0u64; 2];
         let mut p = 0u64;
-        // SAFETY: valid out-pointers.
-        unsafe {
-            assert_eq!(oxs_socketpair(TYPE_STREAM, pair.as_mut_ptr()), OK, "{}", last_error());
-            assert_eq!(oxs_poller_open(&mut p), OK, "{}", last_error());
-            assert_eq!(oxs_poller_add(p, pair[0], 1, 1), OK, "{}", last_error());
-            assert_eq!(oxs_poller_add(p, pair[1], 1, 2), OK, "{}", last_error());
-        }
+        assert_eq!(oxs_socketpair(OXS_TYPE_STREAM, pair.as_mut_ptr()), OXS_OK, "{}", last_error());
+        assert_eq!(oxs_poller_open(&mut p), OXS_OK, "{}", last_error());
+        assert_eq!(oxs_poller_add(p, pair[0], OXS_POLL_IN, 1), OXS_OK, "{}", last_error());
+        assert_eq!(oxs_poller_add(p, pair[1], OXS_POLL_IN, 2), OXS_OK, "{}", last_error());
         close_ok(pair[0], "pair 0");
-        // SAFETY: valid handle.
-        assert_eq!(unsafe { oxs_poller_close(p) }, OK, "{}", last_error());
+        assert_eq!(oxs_poller_close(p), OXS_OK, "{}", last_error());
         close_ok(pair[1], "pair 1");
     });
 }

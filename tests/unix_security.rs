@@ -42,7 +42,6 @@
 mod common;
 
 use std::ffi::{CStr, CString};
-use std::os::raw::c_char;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixListener;
 use std::os::unix::process::CommandExt;
@@ -51,37 +50,14 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use oxsock as _;
-
-const OK: i32 = 0;
-const ADDRESS_IN_USE: i32 = -15;
-const DOMAIN_UNIX: i32 = 1;
-const TYPE_STREAM: i32 = 1;
-const OPT_READ_TIMEOUT_MS: i32 = 11;
-const OPT_PEER_UID: i32 = 24;
-const OPT_PEER_PID: i32 = 25;
-
-#[repr(C)]
-struct OxsAddr {
-    storage: [u64; 16],
-    len: u32,
-    reserved: u32,
-}
-
-extern "C" {
-    fn oxs_socket_open(domain: i32, ty: i32, protocol: i32, out: *mut u64) -> i32;
-    fn oxs_socketpair(ty: i32, out: *mut u64) -> i32;
-    fn oxs_bind(s: u64, address: *const c_char) -> i32;
-    fn oxs_listen_on(endpoint: *const c_char, out: *mut u64) -> i32;
-    fn oxs_dial(endpoint: *const c_char, timeout_ms: i32, out: *mut u64) -> i32;
-    fn oxs_accept(s: u64, out: *mut u64, peer: *mut OxsAddr) -> i32;
-    fn oxs_read(s: u64, buf: *mut u8, len: usize, nread: *mut usize) -> i32;
-    fn oxs_close(s: u64) -> i32;
-    fn oxs_setopt(s: u64, option: i32, value: i64) -> i32;
-    fn oxs_getopt(s: u64, option: i32, value: *mut i64) -> i32;
-    fn oxs_into_fd(s: u64, fd: *mut i32) -> i32;
-    fn oxs_last_error() -> *const c_char;
-}
+use oxsock::consts::*;
+use oxsock::ffi::descriptors::oxs_into_fd;
+use oxsock::ffi::endpoints::{oxs_dial, oxs_listen_on};
+use oxsock::ffi::errors::oxs_last_error;
+use oxsock::ffi::lifecycle::{oxs_accept, oxs_bind, oxs_close, oxs_read, oxs_socket_open};
+use oxsock::ffi::options::{oxs_getopt, oxs_setopt};
+use oxsock::ffi::transfer::oxs_socketpair;
+use oxsock::status::*;
 
 fn last_error() -> String {
     // SAFETY: never NULL, NUL-terminated (contract §2).
@@ -95,9 +71,8 @@ fn cstr(s: &str) -> CString {
 fn listen_on(ep: &str) -> Result<u64, (i32, String)> {
     let e = cstr(ep);
     let mut l = 0u64;
-    // SAFETY: valid C string and out-pointer.
-    let st = unsafe { oxs_listen_on(e.as_ptr(), &mut l) };
-    if st == OK {
+    let st = oxs_listen_on(e.as_ptr(), &mut l);
+    if st == OXS_OK {
         Ok(l)
     } else {
         Err((st, last_error()))
@@ -105,16 +80,14 @@ fn listen_on(ep: &str) -> Result<u64, (i32, String)> {
 }
 
 fn close_ok(s: u64) {
-    // SAFETY: any handle value may be passed.
-    let st = unsafe { oxs_close(s) };
-    assert_eq!(st, OK, "oxs_close: {}", last_error());
+    let st = oxs_close(s);
+    assert_eq!(st, OXS_OK, "oxs_close: {}", last_error());
 }
 
 fn getopt(s: u64, opt: i32) -> i64 {
     let mut v = i64::MIN;
-    // SAFETY: valid out-pointer.
-    let st = unsafe { oxs_getopt(s, opt, &mut v) };
-    assert_eq!(st, OK, "oxs_getopt({opt}): {}", last_error());
+    let st = oxs_getopt(s, opt, &mut v);
+    assert_eq!(st, OXS_OK, "oxs_getopt({opt}): {}", last_error());
     v
 }
 
@@ -251,7 +224,10 @@ fn mode_is_refused_on_abstract_names_and_checked() {
                 panic!("{ep} was accepted");
             }
             Err((st, msg)) => {
-                assert_eq!(st, -1, "{ep}: want OXS_ERR_INVALID_ARGUMENT, got {st} ({msg})");
+                assert_eq!(
+                    st, OXS_ERR_INVALID_ARGUMENT,
+                    "{ep}: want OXS_ERR_INVALID_ARGUMENT, got {st} ({msg})"
+                );
                 assert!(!msg.is_empty(), "{ep}: no message");
             }
         }
@@ -278,12 +254,10 @@ fn check_peer_creds(ep: &str, l: u64, uid: Option<u32>) {
     }
     let child = cmd.spawn().expect("spawn dial-report");
     let pid = child.id() as i64;
-    // SAFETY: valid handle.
-    assert_eq!(unsafe { oxs_setopt(l, OPT_READ_TIMEOUT_MS, 10_000) }, OK);
+    assert_eq!(oxs_setopt(l, OXS_OPT_READ_TIMEOUT_MS, 10_000), OXS_OK);
     let mut s = 0u64;
-    // SAFETY: valid out-pointer; peer may be NULL.
-    let st = unsafe { oxs_accept(l, &mut s, std::ptr::null_mut()) };
-    if st != OK {
+    let st = oxs_accept(l, &mut s, std::ptr::null_mut());
+    if st != OXS_OK {
         let out = common::wait_bounded(child, Duration::from_secs(10), "dial-report");
         panic!(
             "accept from {ep}: {} ({st}); child said {}",
@@ -291,14 +265,13 @@ fn check_peer_creds(ep: &str, l: u64, uid: Option<u32>) {
             String::from_utf8_lossy(&out.stdout)
         );
     }
-    let peer_pid = getopt(s, OPT_PEER_PID);
-    let peer_uid = getopt(s, OPT_PEER_UID);
+    let peer_pid = getopt(s, OXS_OPT_PEER_PID);
+    let peer_uid = getopt(s, OXS_OPT_PEER_UID);
     let mut buf = [0u8; 64];
     let mut n = 0usize;
-    // SAFETY: valid buffer.
-    unsafe { oxs_setopt(s, OPT_READ_TIMEOUT_MS, 10_000) };
-    let st = unsafe { oxs_read(s, buf.as_mut_ptr(), buf.len(), &mut n) };
-    assert_eq!(st, OK, "{}", last_error());
+    oxs_setopt(s, OXS_OPT_READ_TIMEOUT_MS, 10_000);
+    let st = oxs_read(s, buf.as_mut_ptr().cast(), buf.len(), &mut n);
+    assert_eq!(st, OXS_OK, "{}", last_error());
     let said = String::from_utf8_lossy(&buf[..n]).into_owned();
     close_ok(s);
     let out = common::wait_bounded(child, Duration::from_secs(20), "dial-report");
@@ -314,11 +287,10 @@ fn check_peer_creds(ep: &str, l: u64, uid: Option<u32>) {
 fn peer_uid_and_pid_are_the_real_peer() {
     // Our own socket pair: this process on both ends.
     let mut pair = [0u64; 2];
-    // SAFETY: room for two handles.
-    assert_eq!(unsafe { oxs_socketpair(TYPE_STREAM, pair.as_mut_ptr()) }, OK);
-    assert_eq!(getopt(pair[0], OPT_PEER_PID), std::process::id() as i64);
+    assert_eq!(oxs_socketpair(OXS_TYPE_STREAM, pair.as_mut_ptr()), OXS_OK);
+    assert_eq!(getopt(pair[0], OXS_OPT_PEER_PID), std::process::id() as i64);
     // SAFETY: getuid cannot fail.
-    assert_eq!(getopt(pair[1], OPT_PEER_UID), unsafe { libc::getuid() } as i64);
+    assert_eq!(getopt(pair[1], OXS_OPT_PEER_UID), unsafe { libc::getuid() } as i64);
     close_ok(pair[0]);
     close_ok(pair[1]);
 
@@ -391,15 +363,13 @@ fn into_fd_ends_the_duty_to_remove_the_file() {
     let path = dir.join("i.sock");
     let l = listen_on(&format!("unix://{}", path.display())).unwrap();
     let mut fd = -1;
-    // SAFETY: valid out-pointer.
-    assert_eq!(unsafe { oxs_into_fd(l, &mut fd) }, OK, "{}", last_error());
+    assert_eq!(oxs_into_fd(l, &mut fd), OXS_OK, "{}", last_error());
     assert!(fd >= 0);
     assert!(path.exists(), "into_fd removed the file");
     // SAFETY: we own fd now.
     assert_eq!(unsafe { libc::close(fd) }, 0);
     assert!(path.exists(), "the file went away with the descriptor");
-    // SAFETY: any value may be passed.
-    assert_eq!(unsafe { oxs_close(l) }, -2, "the handle ended with into_fd");
+    assert_eq!(oxs_close(l), OXS_ERR_BAD_HANDLE, "the handle ended with into_fd");
     assert!(path.exists());
 }
 
@@ -409,20 +379,14 @@ fn plain_bind_never_removes_and_listen_on_refuses_what_is_not_stale() {
     let path = dir.join("b.sock");
     let addr = cstr(path.to_str().unwrap());
     let mut s = 0u64;
-    // SAFETY: valid out-pointer and C string.
-    unsafe {
-        assert_eq!(oxs_socket_open(DOMAIN_UNIX, TYPE_STREAM, 0, &mut s), OK);
-        assert_eq!(oxs_bind(s, addr.as_ptr()), OK, "{}", last_error());
-    }
+    assert_eq!(oxs_socket_open(OXS_DOMAIN_UNIX, OXS_TYPE_STREAM, 0, &mut s), OXS_OK);
+    assert_eq!(oxs_bind(s, addr.as_ptr()), OXS_OK, "{}", last_error());
     close_ok(s);
     assert!(path.exists(), "oxs_close of a plain oxs_bind removed the file");
 
     // That file is now a stale socket: plain bind refuses it (it never probes)...
-    // SAFETY: as above.
-    unsafe {
-        assert_eq!(oxs_socket_open(DOMAIN_UNIX, TYPE_STREAM, 0, &mut s), OK);
-        assert_eq!(oxs_bind(s, addr.as_ptr()), ADDRESS_IN_USE, "bind over a file");
-    }
+    assert_eq!(oxs_socket_open(OXS_DOMAIN_UNIX, OXS_TYPE_STREAM, 0, &mut s), OXS_OK);
+    assert_eq!(oxs_bind(s, addr.as_ptr()), OXS_ERR_ADDRESS_IN_USE, "bind over a file");
     close_ok(s);
     assert!(path.exists());
     // ...and listen_on replaces it (a connect gets ECONNREFUSED).
@@ -430,7 +394,7 @@ fn plain_bind_never_removes_and_listen_on_refuses_what_is_not_stale() {
     let l = listen_on(&ep).unwrap_or_else(|e| panic!("stale socket not replaced: {e:?}"));
     // A live listener is not replaced.
     match listen_on(&ep) {
-        Err((st, _)) => assert_eq!(st, ADDRESS_IN_USE, "second listener on a live path"),
+        Err((st, _)) => assert_eq!(st, OXS_ERR_ADDRESS_IN_USE, "second listener on a live path"),
         Ok(l2) => {
             close_ok(l2);
             panic!("a second listener replaced a live one");
@@ -439,8 +403,7 @@ fn plain_bind_never_removes_and_listen_on_refuses_what_is_not_stale() {
     // The first still works.
     let mut c = 0u64;
     let e = cstr(&ep);
-    // SAFETY: valid C string and out-pointer.
-    assert_eq!(unsafe { oxs_dial(e.as_ptr(), 5000, &mut c) }, OK, "{}", last_error());
+    assert_eq!(oxs_dial(e.as_ptr(), 5000, &mut c), OXS_OK, "{}", last_error());
     close_ok(c);
     close_ok(l);
     assert!(!path.exists(), "the listener's own file stayed after close");
@@ -448,7 +411,7 @@ fn plain_bind_never_removes_and_listen_on_refuses_what_is_not_stale() {
     // A regular file is never replaced.
     std::fs::write(&path, b"data").unwrap();
     match listen_on(&ep) {
-        Err((st, _)) => assert_eq!(st, ADDRESS_IN_USE, "listen_on over a regular file"),
+        Err((st, _)) => assert_eq!(st, OXS_ERR_ADDRESS_IN_USE, "listen_on over a regular file"),
         Ok(l) => {
             close_ok(l);
             panic!("listen_on replaced a regular file");
@@ -459,7 +422,7 @@ fn plain_bind_never_removes_and_listen_on_refuses_what_is_not_stale() {
     let sub = dir.join("d.sock");
     std::fs::create_dir(&sub).unwrap();
     let r = listen_on(&format!("unix://{}", sub.display()));
-    assert!(matches!(r, Err((ADDRESS_IN_USE, _))), "listen_on over a folder: {r:?}");
+    assert!(matches!(r, Err((OXS_ERR_ADDRESS_IN_USE, _))), "listen_on over a folder: {r:?}");
     assert!(sub.is_dir());
 }
 
