@@ -9,6 +9,7 @@ use crate::resolve;
 use crate::socket::{clear_fresh_nonblock, pending_error, set_o_nonblock, Socket, UnixFile};
 use crate::status::*;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 /// Which families a scheme allows.
@@ -280,7 +281,7 @@ fn listen_unix(ep: &Endpoint) -> Result<Socket> {
     let a = addr::parse_unix(ep.address)?;
     let s = new_socket(OXS_DOMAIN_UNIX, ep.kind)?;
     let path = match a.unix_name() {
-        Some((false, p)) => Some(std::path::PathBuf::from(std::ffi::OsStr::from_encoded_bytes_checked(p))),
+        Some((false, p)) => Some(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(p))),
         _ => None,
     };
     if let Some(path) = &path {
@@ -306,7 +307,7 @@ fn listen_unix(ep: &Endpoint) -> Result<Socket> {
             // Add back what the umask took: this only narrows the gap to the mode asked.
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
-                .map_err(|e| Error::os(e.raw_os_error().unwrap_or(0)).context("chmod"))?;
+                .map_err(|e| Error::io(e).context("chmod"))?;
         }
     }
     if ep.kind != OXS_TYPE_DGRAM {
@@ -319,26 +320,15 @@ fn parse_mode(text: &str) -> Result<u32> {
     u32::from_str_radix(text, 8).map_err(|_| Error::invalid(format!("mode {text:?} is not octal")))
 }
 
-trait FromBytes {
-    fn from_encoded_bytes_checked(b: &[u8]) -> &std::ffi::OsStr;
-}
-
-impl FromBytes for std::ffi::OsStr {
-    fn from_encoded_bytes_checked(b: &[u8]) -> &std::ffi::OsStr {
-        use std::os::unix::ffi::OsStrExt;
-        std::ffi::OsStr::from_bytes(b)
-    }
-}
-
 /// Records the socket file this listener created, to remove it on close (contract §8).
 fn own_file(s: &Socket, path: &std::path::Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir().map_err(|e| Error::os(e.raw_os_error().unwrap_or(0)))?.join(path)
+        std::env::current_dir().map_err(Error::io)?.join(path)
     };
-    let meta = std::fs::symlink_metadata(&abs).map_err(|e| Error::os(e.raw_os_error().unwrap_or(0)))?;
+    let meta = std::fs::symlink_metadata(&abs).map_err(Error::io)?;
     s.extras.lock().unix_file = Some(Box::new(UnixFile {
         path: abs,
         dev: meta.dev(),
@@ -372,8 +362,7 @@ fn clear_stale_file(path: &std::path::Path, kind: i32) -> Result<()> {
     if rc == 0 || errno() != libc::ECONNREFUSED {
         return Err(in_use());
     }
-    std::fs::remove_file(path)
-        .map_err(|e| Error::os(e.raw_os_error().unwrap_or(0)).context("remove stale socket"))
+    std::fs::remove_file(path).map_err(|e| Error::io(e).context("remove stale socket"))
 }
 
 // ---------------------------------------------------------------------------------

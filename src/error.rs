@@ -45,6 +45,12 @@ impl Error {
         Error { status: from_errno(errno), errno, detail: None }
     }
 
+    /// A `std::io::Error` from the standard library's file calls (EIO if it carries no
+    /// errno, so that it can never map to OXS_OK).
+    pub fn io(e: std::io::Error) -> Error {
+        Error::os(e.raw_os_error().unwrap_or(libc::EIO))
+    }
+
     /// The calling thread's current `errno`.
     pub fn last_os() -> Error {
         Error::os(errno())
