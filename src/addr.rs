@@ -45,6 +45,17 @@ impl oxs_addr {
         self.storage.as_ptr() as *const libc::sockaddr
     }
 
+    /// The address as socket2 takes it, for the system calls (a copy of 128 bytes; the
+    /// caller has validated it).
+    pub fn to_sock_addr(&self) -> socket2::SockAddr {
+        // SAFETY: `storage` is 128 bytes, the size of `sockaddr_storage`, and any bytes
+        // are a valid value of that plain C struct; `len` is at most 128 (validated).
+        unsafe {
+            let storage: libc::sockaddr_storage = std::mem::transmute(self.storage);
+            socket2::SockAddr::new(storage, self.len.min(128))
+        }
+    }
+
     pub fn as_sockaddr_mut(&mut self) -> *mut libc::sockaddr {
         self.storage.as_mut_ptr() as *mut libc::sockaddr
     }
@@ -346,22 +357,23 @@ pub fn parse_v4(text: &str) -> Option<Result<SocketAddr>> {
     Some(parse_port(port).map(|p| SocketAddr::V4(SocketAddrV4::new(ip, p))))
 }
 
-/// Paths that would read as another shape (no `/`, or starting with `@` or `[`) are
-/// written with `./` in front (contract §5).
+/// Paths that would read as another shape (no `/`, or starting with `@` or `[`), and
+/// paths that start with `./` (which parse strips once), are written with `./` in
+/// front (contract §5): `x` ↔ `./x`, `./x` ↔ `././x`, a file `@x` ↔ `./@x`.
 fn needs_dot_slash(path: &[u8]) -> bool {
-    !path.contains(&b'/') || path.starts_with(b"@") || path.starts_with(b"[")
+    !path.contains(&b'/') || path.starts_with(b"./") || path.starts_with(b"@") || path.starts_with(b"[")
 }
 
-/// A Unix address from text: `@name` (abstract) or a path, with `\xHH` escapes. The
-/// `./` that `format` puts in front of a path that needs it is taken off again, so every
-/// name round-trips byte for byte.
+/// A Unix address from text: `@name` (abstract) or a path, with `\xHH` escapes.
+/// Exactly one leading `./` is taken off (the one `format` puts in front of a path that
+/// needs it), so every name round-trips byte for byte.
 pub fn parse_unix(text: &str) -> Result<oxs_addr> {
     if let Some(name) = text.strip_prefix('@') {
         return oxs_addr::from_unix(&unescape(name), true);
     }
     let path = unescape(text);
     match path.strip_prefix(b"./") {
-        Some(rest) if !rest.is_empty() && needs_dot_slash(rest) => oxs_addr::from_unix(rest, false),
+        Some(rest) if !rest.is_empty() => oxs_addr::from_unix(rest, false),
         _ => oxs_addr::from_unix(&path, false),
     }
 }
