@@ -72,7 +72,9 @@ pub const OXS_OPT_V6ONLY: i32 = 17;
 pub const OXS_OPT_MULTICAST_TTL: i32 = 18;
 /// Multicast loopback, 0/1 (datagram and raw IP sockets).
 pub const OXS_OPT_MULTICAST_LOOP: i32 = 19;
-/// 0/1: a signal makes a blocked call return `OXS_ERR_INTERRUPTED` (contract §1 EINTR).
+/// 0/1: a signal that interrupts a blocking system call on this handle (a handler
+/// installed without SA_RESTART, or any handler while the handle has a timeout) makes
+/// the call return `OXS_ERR_INTERRUPTED` instead of retrying it with the time left.
 pub const OXS_OPT_INTERRUPTIBLE: i32 = 20;
 /// Read-only: the pending socket error as an `oxs_status`; reading clears it.
 pub const OXS_OPT_ERROR: i32 = 21;

@@ -407,10 +407,22 @@ fn dial_unix(ep: &Endpoint, deadline: Option<Instant>) -> Result<Socket> {
             return Err(Error::last_os().context("autobind"));
         }
     }
-    let attempt = Attempt::start(s, a)?;
-    finish_one(attempt, deadline, ep.flag("interruptible") == Some(true))
+    let interruptible = ep.flag("interruptible") == Some(true);
+    let addr = a.to_sock_addr();
+    let mut nap = crate::wait::Nap::new();
+    loop {
+        let Err(e) = s.sys().connect(&addr) else { return Attempt { sock: s, addr: a, done: true }.finish() };
+        match e.raw_os_error().unwrap_or(libc::EIO) {
+            // The listener's backlog is full: the attempt does not go on (NOTES.md).
+            // Try again after a nap, as the kernel's blocking connect would wait.
+            e if crate::socket::backlog_full(OXS_DOMAIN_UNIX, ep.kind, e) => {
+                nap.sleep_unowned(deadline, interruptible)?
+            }
+            libc::EINTR if !interruptible => {}
+            e => return Err(dial_error(&s, e)),
+        }
+    }
 }
-
 /// A connect in progress on a non-blocking socket.
 struct Attempt {
     sock: Socket,
@@ -427,7 +439,8 @@ impl Attempt {
             return Ok(Attempt { sock, addr, done: true });
         }
         match errno() {
-            libc::EINPROGRESS | libc::EAGAIN | libc::EINTR => Ok(Attempt { sock, addr, done: false }),
+            // (EAGAIN is a failure here: no local port left. Unix dials do not come here.)
+            libc::EINPROGRESS | libc::EINTR => Ok(Attempt { sock, addr, done: false }),
             e => Err(dial_error(&sock, e)),
         }
     }
@@ -439,24 +452,7 @@ impl Attempt {
 }
 
 fn dial_error(sock: &Socket, e: i32) -> Error {
-    match e {
-        libc::ENOENT | libc::EPROTOTYPE if sock.domain == OXS_DOMAIN_UNIX => {
-            Error::os_as(OXS_ERR_CONNECTION_REFUSED, e)
-        }
-        _ => Error::os(e),
-    }
-}
-
-fn finish_one(a: Attempt, deadline: Option<Instant>, interruptible: bool) -> Result<Socket> {
-    if a.done {
-        return a.finish();
-    }
-    let mut pending = vec![a];
-    match wait_any(&mut pending, deadline, interruptible)? {
-        (_, Some(Ok(s))) => Ok(s),
-        (_, Some(Err(e))) => Err(e),
-        (_, None) => Err(Error::timed_out()),
-    }
+    crate::socket::connect_error(sock, e)
 }
 
 /// Waits until one pending attempt finishes or the wait ends. Returns the index of the

@@ -6,7 +6,7 @@
 
 use crate::status::*;
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, CStr, CString};
 
 /// Why a call failed: a status, the OS error behind it (0 if none), and optional detail.
@@ -64,6 +64,12 @@ impl Error {
     /// An error whose text is complete as given (it already names the OS error).
     pub fn complete(status: oxs_status, errno: i32, text: String) -> Error {
         Error { status, errno, detail: Some(Box::new(Detail::Complete(text))) }
+    }
+
+    /// Keeps the OS error behind a failure described by `new`.
+    pub fn with_errno(mut self, errno: i32) -> Error {
+        self.errno = errno;
+        self
     }
 
     pub fn invalid(detail: impl Into<Cow<'static, str>>) -> Error {
@@ -154,6 +160,43 @@ struct Last {
 
 thread_local! {
     static LAST: RefCell<Last> = RefCell::new(Last::default());
+    /// True while `record` or `last_message` works on `LAST`: a signal handler that
+    /// interrupted them must leave the record alone.
+    static RECORD_BUSY: Cell<bool> = const { Cell::new(false) };
+    /// A failure of an async-signal-safe call (operation, handle, status), kept apart
+    /// from `LAST` because recording there allocates and frees. Plain data with no
+    /// destructor: using it from a handler takes no lock and allocates nothing.
+    static FROM_HANDLER: Cell<Option<(&'static str, u64, oxs_status)>> = const { Cell::new(None) };
+}
+
+/// Runs `f` on this thread's record, marked busy meanwhile; `None` when it is already
+/// busy (a signal handler interrupted a call that was recording) or being torn down.
+fn with_record<T>(f: impl FnOnce(&mut Last) -> T) -> Option<T> {
+    let busy = RECORD_BUSY.try_with(|b| b.replace(true)).unwrap_or(true);
+    if busy {
+        return None;
+    }
+    let out = LAST.try_with(|last| last.try_borrow_mut().ok().map(|mut l| f(&mut l))).ok().flatten();
+    let _ = RECORD_BUSY.try_with(|b| b.set(false));
+    out
+}
+
+/// Records the failure of an async-signal-safe call (`oxs_poller_wake`): no lock, no
+/// allocation, and nothing at all when the thread's record is in use (contract §14).
+/// The message is built later, when `oxs_last_error()` asks.
+pub fn record_from_handler(op: &'static str, handle: u64, status: oxs_status) -> oxs_status {
+    if RECORD_BUSY.try_with(|b| !b.get()).unwrap_or(false) {
+        let _ = FROM_HANDLER.try_with(|f| f.set(Some((op, handle, status))));
+    }
+    status
+}
+
+/// Moves a failure recorded by a signal handler into the regular record.
+fn adopt_handler_failure(last: &mut Last) {
+    if let Some((op, handle, status)) = FROM_HANDLER.try_with(|f| f.take()).ok().flatten() {
+        last.record = Some(Record { op, arg: SavedArg::Handle(handle), error: Error::status(status) });
+        last.text = None;
+    }
 }
 
 /// Records a failure for this thread and returns its status.
@@ -168,8 +211,8 @@ pub fn record(op: &'static str, arg: Arg, error: Error) -> oxs_status {
         // promised a NUL-terminated string; it was checked non-NULL above.
         Arg::Text(p) => SavedArg::Text(short(&unsafe { CStr::from_ptr(p) }.to_string_lossy())),
     };
-    let _ = LAST.try_with(|last| {
-        let mut last = last.borrow_mut();
+    with_record(|last| {
+        let _ = FROM_HANDLER.try_with(|f| f.set(None));
         last.record = Some(Record { op, arg, error });
         last.text = None;
     });
@@ -192,8 +235,8 @@ fn short(s: &str) -> String {
 /// This thread's last failure message, built on first request and kept until the next failure.
 pub fn last_message() -> *const c_char {
     static EMPTY: &CStr = c"";
-    LAST.try_with(|last| {
-        let mut last = last.borrow_mut();
+    with_record(|last| {
+        adopt_handler_failure(last);
         if last.text.is_none() {
             let Some(rec) = &last.record else { return EMPTY.as_ptr() };
             let arg = match &rec.arg {
@@ -212,5 +255,9 @@ pub fn last_message() -> *const c_char {
 
 /// This thread's last failure's errno (0 when none, or when it was not an OS error).
 pub fn last_os_error() -> i32 {
-    LAST.try_with(|last| last.borrow().record.as_ref().map_or(0, |r| r.error.errno)).unwrap_or(0)
+    with_record(|last| {
+        adopt_handler_failure(last);
+        last.record.as_ref().map_or(0, |r| r.error.errno)
+    })
+    .unwrap_or(0)
 }

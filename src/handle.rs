@@ -222,6 +222,10 @@ fn release(slot: &'static Slot, index: u32) {
 }
 
 /// Drops the object of a closed slot with no call left in it and frees the slot.
+///
+/// While this runs the slot's state is LIVE | CLOSED with no call counted: only a final
+/// close is in that state (a close with calls in flight counts them), which is what a
+/// forked child's handler relies on (`finalizing`).
 #[cold]
 #[inline(never)]
 fn finalize(slot: &'static Slot, index: u32) {
@@ -231,9 +235,19 @@ fn finalize(slot: &'static Slot, index: u32) {
         // object, which insert() initialized and nobody moved out (no TAKEN).
         unsafe { (*slot.object.get()).assume_init_drop() };
     }
+    free_slot(slot, index, state);
+}
+
+/// A slot in the middle of its final close (`finalize` is running in some thread).
+fn finalizing(state: u64) -> bool {
+    state & (LIVE | CLOSED) == LIVE | CLOSED && state & COUNT_MASK == 0
+}
+
+/// Gives a slot a new generation and puts it back on the free list; retires it when
+/// its generations are exhausted, so that no handle value is ever issued twice.
+fn free_slot(slot: &'static Slot, index: u32, state: u64) {
     let generation = state >> GEN_SHIFT;
     if generation >= u32::MAX as u64 {
-        // Exhausted: retire the slot so that no handle value is ever issued twice.
         slot.state.store(generation << GEN_SHIFT, Ordering::Release);
         return;
     }
@@ -243,6 +257,12 @@ fn finalize(slot: &'static Slot, index: u32) {
 
 /// Puts an object in the table and returns its new handle.
 pub fn insert(object: Object) -> Result<u64> {
+    insert_or_give_back(object).map_err(|(e, _)| e)
+}
+
+/// `insert`, giving the object back when the table is full (so that `oxs_from_fd` can
+/// leave a caller's descriptor open).
+pub fn insert_or_give_back(object: Object) -> std::result::Result<u64, (Error, Object)> {
     register_fork_handler();
     let index = {
         let mut free = FREE.lock();
@@ -252,7 +272,7 @@ pub fn insert(object: Object) -> Result<u64> {
                 free.never_used += 1;
                 free.never_used - 1
             }
-            None => return Err(Error::new(OXS_ERR_TOO_MANY_OPEN, "the handle table is full")),
+            None => return Err((Error::new(OXS_ERR_TOO_MANY_OPEN, "the handle table is full"), object)),
         }
     };
     let slot = slot_or_create(index);
@@ -274,9 +294,49 @@ pub fn close(handle: u64, kind: Kind) -> Result<()> {
     }
     if before & COUNT_MASK > 1 {
         guard.object.wake_in_flight();
+        if kind == Kind::Poller {
+            wait_for_other_calls(&guard);
+        }
     }
     drop(guard);
     Ok(())
+}
+
+/// A poller's close waits for the calls in flight on it to leave (each returns at once:
+/// a wait is woken, the others are short), so that the close itself drops the poller.
+/// Then `oxs_poller_wake`, which a signal handler may call, never runs a final close —
+/// which takes a lock and frees memory, neither of them async-signal-safe.
+fn wait_for_other_calls(guard: &Guard) {
+    while guard.slot.state.load(Ordering::Acquire) & COUNT_MASK > 1 {
+        std::thread::yield_now();
+    }
+}
+
+/// Enters a call on a poller from a signal handler's path (`oxs_poller_wake`): no lock,
+/// no allocation — a failure is a bare status, with no message built.
+pub fn poller_signal_safe(handle: u64) -> std::result::Result<(Guard, &'static Arc<Poller>), oxs_status> {
+    let (index, generation) = split(handle).ok_or(OXS_ERR_BAD_HANDLE)?;
+    let slot = slot(index).ok_or(OXS_ERR_BAD_HANDLE)?;
+    let mut state = slot.state.load(Ordering::Relaxed);
+    loop {
+        if state >> GEN_SHIFT != generation || state & (LIVE | CLOSED) != LIVE {
+            return Err(OXS_ERR_BAD_HANDLE);
+        }
+        if state & COUNT_MASK == COUNT_MASK {
+            return Err(OXS_ERR_BUSY);
+        }
+        match slot.state.compare_exchange_weak(state, state + 1, Ordering::Acquire, Ordering::Relaxed) {
+            Ok(_) => break,
+            Err(now) => state = now,
+        }
+    }
+    // SAFETY: as in acquire(): LIVE with our count taken.
+    let object = unsafe { (*slot.object.get()).assume_init_ref() };
+    let guard = Guard { slot, index, object };
+    match object {
+        Object::Poller(p) => Ok((guard, p)),
+        Object::Socket(_) => Err(OXS_ERR_BAD_HANDLE), // dropping the guard: not the last
+    }
 }
 
 /// Removes an idle handle from the table and hands its object to the caller, without
@@ -327,15 +387,24 @@ extern "C" fn after_fork_in_child() {
             if state & LIVE == 0 {
                 continue;
             }
-            // SAFETY: the slot is LIVE (so its object is initialized) and no other thread
-            // exists in the child.
+            let index = (c * CHUNK + i) as u32;
+            if finalizing(state) {
+                // A thread of the parent was in the middle of this slot's final close (a
+                // lingering close(2), say): the object may be half dropped and its
+                // descriptor number already reused by another open. Leave both alone —
+                // at worst the child keeps one descriptor open — and free the slot.
+                free_slot(slot, index, state);
+                continue;
+            }
+            // SAFETY: the slot is LIVE and not finalizing (so its object is initialized
+            // and whole), and no other thread exists in the child.
             if let Object::Socket(s) = unsafe { (*slot.object.get()).assume_init_ref() } {
                 s.reset_after_fork();
             }
             if state & CLOSED != 0 {
                 // Closed while calls were in flight in the parent: finish the close here.
                 slot.state.store(state & !COUNT_MASK | 1, Ordering::Relaxed);
-                release(slot, (c * CHUNK + i) as u32);
+                release(slot, index);
             } else {
                 slot.state.store(state & !COUNT_MASK, Ordering::Relaxed);
             }

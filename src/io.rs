@@ -116,7 +116,9 @@ fn wait_all(sock: &SocketRef, rest: &mut [u8], flags: i32, deadline: &mut Option
 
 /// `send(2)`, always with MSG_NOSIGNAL.
 pub fn send(sock: &SocketRef, buf: &[u8], flags: i32, to: Option<&oxs_addr>) -> Result<usize> {
-    let flags = check_send_flags(sock, flags)? | libc::MSG_NOSIGNAL;
+    let flags = check_send_flags(sock, flags)?;
+    let dontwait = flags & OXS_MSG_DONTWAIT != 0;
+    let flags = flags | crate::wait::send_flags(sock);
     if let Some(to) = to {
         to.validate()?;
         if to.family() != crate::socket::af_of(sock.domain) {
@@ -124,7 +126,7 @@ pub fn send(sock: &SocketRef, buf: &[u8], flags: i32, to: Option<&oxs_addr>) -> 
         }
     }
     let (ptr, len) = (buf.as_ptr(), buf.len());
-    retry_io(sock, Dir::Write, flags & OXS_MSG_DONTWAIT != 0, &mut None, || match to {
+    retry_io(sock, Dir::Write, dontwait, &mut None, || match to {
         // SAFETY: ptr/len describe the caller's buffer; `to` is a validated sockaddr.
         Some(to) => unsafe { libc::sendto(sock.fd(), ptr.cast(), len, flags, to.as_sockaddr(), to.len) },
         // SAFETY: as above.
@@ -137,11 +139,12 @@ pub fn send(sock: &SocketRef, buf: &[u8], flags: i32, to: Option<&oxs_addr>) -> 
 pub fn write_all(sock: &SocketRef, buf: &[u8]) -> (usize, Result<()>) {
     let mut done = 0;
     let mut deadline: Option<Instant> = None;
+    let flags = crate::wait::send_flags(sock);
     while done < buf.len() {
         let rest = &buf[done..];
         let r = retry_io(sock, Dir::Write, false, &mut deadline, || {
             // SAFETY: rest is the unwritten tail of the caller's buffer.
-            unsafe { libc::send(sock.fd(), rest.as_ptr().cast(), rest.len(), libc::MSG_NOSIGNAL) }
+            unsafe { libc::send(sock.fd(), rest.as_ptr().cast(), rest.len(), flags) }
         });
         match r {
             Ok(n) => done += n,

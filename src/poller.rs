@@ -151,7 +151,12 @@ impl Poller {
         }
         regs.slots[slot as usize] = (generation, token);
         regs.by_fd.insert(sock.fd(), slot);
+        drop(regs);
         sock.extras.lock().pollers.push(Arc::downgrade(self));
+        if sock.guard.closed() {
+            // Closed while this add was in flight, after the close left its pollers.
+            self.forget(sock.fd());
+        }
         Ok(())
     }
 

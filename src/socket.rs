@@ -11,7 +11,7 @@ use crate::resolve;
 use crate::status::*;
 use crate::sync::SpinLock;
 use crate::wait;
-use std::os::fd::RawFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Weak;
 use std::time::{Duration, Instant};
@@ -33,6 +33,13 @@ pub(crate) struct UnixFile {
 pub(crate) struct Extras {
     pub unix_file: Option<Box<UnixFile>>,
     pub pollers: Vec<Weak<Poller>>,
+    /// Calls in flight that need the descriptor O_NONBLOCK for themselves (a connect
+    /// with a deadline). With `FD_NONBLOCK`, this lock makes the socket the one owner of
+    /// O_NONBLOCK: a concurrent `OXS_OPT_NONBLOCKING` change is never undone.
+    nonblock_holds: u32,
+    /// An eventfd that `oxs_close` writes to, made on first use by a call that waits
+    /// for something no descriptor of ours reports (see `wait::nap`).
+    wake: Option<OwnedFd>,
 }
 
 /// An open socket: its descriptor and the library-side options.
@@ -122,9 +129,26 @@ impl Socket {
         Ok(Socket::adopt(fd, domain, kind, 0))
     }
 
-    /// Wraps a descriptor that we own from now on.
+    /// Wraps a descriptor the kernel has just given us (socket, socketpair, accept).
     pub(crate) fn adopt(fd: RawFd, domain: i32, kind: i32, flags: u32) -> Socket {
+        // A fresh number has no owner, unless a caller closed a borrowed `oxs_fd`
+        // behind its handle's back: that handle keeps the claim.
         fdset::claim(fd);
+        Socket::wrap_claimed(fd, domain, kind, flags)
+    }
+
+    /// Wraps a caller's descriptor (`oxs_from_fd`) in one atomic claim: of two threads
+    /// adopting one descriptor, exactly one gets it; the other gets
+    /// `OXS_ERR_INVALID_ARGUMENT` and the descriptor stays untouched.
+    pub(crate) fn adopt_foreign(fd: RawFd, domain: i32, kind: i32, nonblocking: bool) -> Result<Socket> {
+        if !fdset::claim(fd) {
+            return Err(Error::invalid(format!("descriptor {fd} is already owned by a live handle")));
+        }
+        let flags = if nonblocking { NONBLOCKING | FD_NONBLOCK } else { 0 };
+        Ok(Socket::wrap_claimed(fd, domain, kind, flags))
+    }
+
+    fn wrap_claimed(fd: RawFd, domain: i32, kind: i32, flags: u32) -> Socket {
         Socket {
             fd,
             domain,
@@ -156,6 +180,11 @@ impl Socket {
 
     pub fn fd(&self) -> RawFd {
         self.fd
+    }
+
+    /// The descriptor as socket2 borrows it, for the system calls.
+    pub(crate) fn sys(&self) -> socket2::SockRef<'_> {
+        socket2::SockRef::from(self)
     }
 
     fn flag(&self, bit: u32) -> bool {
@@ -199,11 +228,6 @@ impl Socket {
         self.connect_timeout_ms.load(Ordering::Relaxed)
     }
 
-    /// Records an adopted descriptor's O_NONBLOCK as the caller's mode (`oxs_from_fd`).
-    pub(crate) fn mark_fd_nonblocking(&self, on: bool) {
-        self.set_flag(NONBLOCKING | FD_NONBLOCK, on);
-    }
-
     /// Sets the caller's non-blocking mode.
     pub fn set_nonblocking(&self, on: bool) -> Result<()> {
         self.set_flag(NONBLOCKING, on);
@@ -223,24 +247,74 @@ impl Socket {
         self.sync_fd_nonblock()
     }
 
-    /// The descriptor is O_NONBLOCK when the caller asked for it, or when a read or write
-    /// timeout is set (the timed path waits in poll(2)). Otherwise it blocks in the
-    /// kernel: the plain path stays one system call (NOTES.md, Speed).
+    /// The descriptor is O_NONBLOCK when the caller asked for it, when a read or write
+    /// timeout is set (the timed path waits in poll(2)), or while a call holds it so.
+    /// Otherwise it blocks in the kernel: the plain path stays one system call
+    /// (NOTES.md, Speed). Every change of O_NONBLOCK goes through here, under the lock.
     fn sync_fd_nonblock(&self) -> Result<()> {
-        let _serial = self.extras.lock();
-        let want = self.nonblocking() || self.read_timeout_ms() > 0 || self.write_timeout_ms() > 0;
+        let extras = self.extras.lock();
+        self.apply_fd_nonblock(&extras)
+    }
+
+    fn apply_fd_nonblock(&self, extras: &Extras) -> Result<()> {
+        let want = self.nonblocking()
+            || self.read_timeout_ms() > 0
+            || self.write_timeout_ms() > 0
+            || extras.nonblock_holds > 0;
         if want != self.flag(FD_NONBLOCK) {
-            set_o_nonblock(self.fd, want)?;
+            self.sys().set_nonblocking(want).map_err(Error::io)?;
             self.set_flag(FD_NONBLOCK, want);
         }
         Ok(())
     }
 
-    /// Wakes every call blocked on this socket because its handle is being closed
-    /// (contract §3): the peer sees the end of the stream.
+    /// Runs `f` with the descriptor O_NONBLOCK, then gives O_NONBLOCK back to whatever
+    /// the options ask for at that moment (not to what it was before: another thread
+    /// may have changed `OXS_OPT_NONBLOCKING` meanwhile).
+    pub(crate) fn with_fd_nonblocking<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        {
+            let mut extras = self.extras.lock();
+            extras.nonblock_holds += 1;
+            if let Err(e) = self.apply_fd_nonblock(&extras) {
+                extras.nonblock_holds -= 1;
+                return Err(e);
+            }
+        }
+        let result = f();
+        let mut extras = self.extras.lock();
+        extras.nonblock_holds -= 1;
+        let _ = self.apply_fd_nonblock(&extras);
+        result
+    }
+
+    /// This socket's wake descriptor, made on first use (see `wait::nap`).
+    pub(crate) fn wake_fd(&self) -> Result<RawFd> {
+        let mut extras = self.extras.lock();
+        if let Some(w) = &extras.wake {
+            return Ok(w.as_raw_fd());
+        }
+        // SAFETY: plain eventfd(2) call; the result is checked before it is owned.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(Error::last_os());
+        }
+        // SAFETY: fd is a new descriptor that nothing else owns.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        extras.wake = Some(owned);
+        Ok(fd)
+    }
+
+    /// Prepares the close of a handle with calls in flight (contract §3): the socket
+    /// leaves its pollers first (so the shutdown below is never reported as an event),
+    /// then every blocked call is woken — by the shutdown (the peer sees the end of the
+    /// stream), or, for a call napping on something the shutdown does not reach, by the
+    /// wake descriptor.
     pub(crate) fn shutdown_for_close(&self) {
-        // SAFETY: shutdown on our own live descriptor; failure (ENOTCONN) is harmless.
-        unsafe { libc::shutdown(self.fd, libc::SHUT_RDWR) };
+        self.leave_pollers();
+        let _ = self.sys().shutdown(std::net::Shutdown::Both); // ENOTCONN is harmless
+        if let Some(w) = &self.extras.lock().wake {
+            crate::wait::signal_eventfd(w.as_raw_fd());
+        }
     }
 
     pub(crate) fn reset_after_fork(&self) {
@@ -261,7 +335,7 @@ impl Socket {
         fd
     }
 
-    fn leave_pollers(&self) {
+    pub(crate) fn leave_pollers(&self) {
         let pollers = std::mem::take(&mut self.extras.lock().pollers);
         self.forget_pollers(pollers);
     }
@@ -285,6 +359,14 @@ impl Socket {
                 let _ = std::fs::remove_file(&file.path);
             }
         }
+    }
+}
+
+impl AsFd for Socket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: `fd` is open for as long as `self` lives: it is closed only in Drop,
+        // and `into_fd`, which gives it away, consumes self.
+        unsafe { BorrowedFd::borrow_raw(self.fd) }
     }
 }
 
@@ -410,46 +492,95 @@ pub fn accept(sock: &SocketRef) -> Result<(Socket, oxs_addr)> {
     Ok((new, peer))
 }
 
-fn connect_error(sock: &Socket, e: i32) -> Error {
+pub(crate) fn connect_error(sock: &Socket, e: i32) -> Error {
     match e {
         libc::ENOENT | libc::EPROTOTYPE if sock.domain == OXS_DOMAIN_UNIX => {
             Error::os_as(OXS_ERR_CONNECTION_REFUSED, e)
         }
+        // A non-blocking TCP connect fails with EAGAIN when no local port is left: a
+        // failure, not a connect in progress.
+        libc::EAGAIN => Error::new(OXS_ERR_ADDRESS_NOT_AVAILABLE, "no local port is free").with_errno(e),
         _ => Error::os(e),
     }
 }
 
+/// True for a connect that fails with EAGAIN while the peer has no room (a Unix stream
+/// or seqpacket listener whose backlog is full): the attempt does not go on, the
+/// kernel's blocking connect would sleep on the *listener's* queue, and no descriptor of
+/// ours reports when there is room (NOTES.md, Found by review).
+pub(crate) fn backlog_full(domain: i32, kind: i32, e: i32) -> bool {
+    e == libc::EAGAIN && domain == OXS_DOMAIN_UNIX && kind != OXS_TYPE_DGRAM
+}
+
 /// `connect(2)` bounded by `OXS_OPT_CONNECT_TIMEOUT_MS` alone (contract §4, Connect).
+///
+/// Three paths: the caller's non-blocking mode (one attempt); a plain blocking TCP or
+/// Unix datagram connect (the system call alone, woken by `oxs_close`'s shutdown); and
+/// every other connect — one with a deadline, or a Unix stream one whose wait the
+/// shutdown cannot reach — on a descriptor held O_NONBLOCK, waiting in poll(2).
 pub fn connect(sock: &SocketRef, a: &oxs_addr) -> Result<()> {
     check_fits(sock, a)?;
     let timeout = sock.connect_timeout_ms();
-    let temp_nonblock = timeout > 0 && !sock.flag(FD_NONBLOCK);
-    if temp_nonblock {
-        set_o_nonblock(sock.fd, true)?;
-    }
-    let result = connect_inner(sock, a, timeout);
-    if temp_nonblock {
-        let _ = set_o_nonblock(sock.fd, false);
-    }
+    let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_millis(timeout));
+    let unix_stream = sock.domain == OXS_DOMAIN_UNIX && sock.kind != OXS_TYPE_DGRAM;
+    let addr = a.to_sock_addr();
+    let result = if sock.nonblocking() {
+        connect_once(sock, &addr)
+    } else if deadline.is_some() || unix_stream || sock.fd_nonblocking() {
+        sock.with_fd_nonblocking(|| connect_waiting(sock, &addr, deadline))
+    } else {
+        connect_blocking(sock, &addr)
+    };
     result.map_err(|e| sock.or_closed(e))
 }
 
-fn connect_inner(sock: &SocketRef, a: &oxs_addr, timeout_ms: u64) -> Result<()> {
-    // SAFETY: a holds a validated sockaddr of a.len bytes.
-    if unsafe { libc::connect(sock.fd, a.as_sockaddr(), a.len) } == 0 {
-        return Ok(());
-    }
-    match errno() {
+/// One attempt on a non-blocking handle.
+fn connect_once(sock: &SocketRef, addr: &socket2::SockAddr) -> Result<()> {
+    let Err(e) = sock.sys().connect(addr) else { return Ok(()) };
+    match e.raw_os_error().unwrap_or(libc::EIO) {
         // A non-blocking connect that has finished: repeating it answers OK from then on.
         libc::EISCONN if sock.flag(CONNECTING) => Ok(()),
-        e @ (libc::EINPROGRESS | libc::EALREADY) if sock.nonblocking() => {
+        e @ (libc::EINPROGRESS | libc::EALREADY) => {
             sock.set_flag(CONNECTING, true);
             Err(Error::os_as(OXS_ERR_WOULD_BLOCK, e))
         }
+        // No room in the listener's backlog: nothing goes on, the caller repeats it.
+        e if backlog_full(sock.domain, sock.kind, e) => Err(Error::os_as(OXS_ERR_WOULD_BLOCK, e)),
+        e => Err(connect_error(sock, e)),
+    }
+}
+
+/// A blocking connect on a descriptor held O_NONBLOCK: waits in poll(2) for a connect
+/// in progress, and naps (woken by `oxs_close`) while a Unix listener's backlog is full.
+fn connect_waiting(sock: &SocketRef, addr: &socket2::SockAddr, deadline: Option<Instant>) -> Result<()> {
+    let mut nap = wait::Nap::new();
+    loop {
+        let Err(e) = sock.sys().connect(addr) else { return Ok(()) };
+        match e.raw_os_error().unwrap_or(libc::EIO) {
+            libc::EISCONN if sock.flag(CONNECTING) => return Ok(()),
+            libc::EINPROGRESS | libc::EALREADY => {
+                wait::wait_fd(sock, libc::POLLOUT, deadline)?;
+                return match pending_error(sock.fd)? {
+                    0 => Ok(()),
+                    e => Err(connect_error(sock, e)),
+                };
+            }
+            e if backlog_full(sock.domain, sock.kind, e) => nap.sleep(sock, deadline)?,
+            libc::EINTR if sock.interruptible() => return Err(Error::os(libc::EINTR)),
+            libc::EINTR => {}
+            e => return Err(connect_error(sock, e)),
+        }
+    }
+}
+
+/// The plain blocking connect: the system call alone. A signal on a handle that is not
+/// interruptible lets the connect go on, and the wait for it is resumed.
+fn connect_blocking(sock: &SocketRef, addr: &socket2::SockAddr) -> Result<()> {
+    let Err(e) = sock.sys().connect(addr) else { return Ok(()) };
+    match e.raw_os_error().unwrap_or(libc::EIO) {
         libc::EINTR if sock.interruptible() => Err(Error::os(libc::EINTR)),
-        libc::EINPROGRESS | libc::EALREADY | libc::EINTR => {
-            let deadline = (timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(timeout_ms));
-            wait::wait_fd(sock, libc::POLLOUT, deadline)?;
+        libc::EINTR | libc::EINPROGRESS | libc::EALREADY => {
+            wait::wait_fd(sock, libc::POLLOUT, None)?;
             match pending_error(sock.fd)? {
                 0 => Ok(()),
                 e => Err(connect_error(sock, e)),

@@ -5,8 +5,10 @@
 //! timeout has an O_NONBLOCK descriptor, and only when the call would block does it
 //! wait in poll(2) for the time left.
 
+use crate::consts::*;
 use crate::error::{errno, Error, Result};
 use crate::handle::SocketRef;
+use crate::socket::Socket;
 use crate::status::*;
 use std::time::{Duration, Instant};
 
@@ -27,6 +29,7 @@ pub fn retry_io(
     deadline: &mut Option<Instant>,
     mut call: impl FnMut() -> isize,
 ) -> Result<usize> {
+    let mut nap = Nap::new();
     loop {
         let r = call();
         if r >= 0 {
@@ -47,8 +50,12 @@ pub fn retry_io(
                         *deadline = Some(Instant::now() + Duration::from_millis(ms));
                     }
                 }
-                let events = if dir == Dir::Read { libc::POLLIN } else { libc::POLLOUT };
-                wait_fd(sock, events, *deadline)?;
+                if dir == Dir::Write && waits_on_peer(sock) {
+                    nap.wait_for_room(sock, *deadline)?;
+                } else {
+                    let events = if dir == Dir::Read { libc::POLLIN } else { libc::POLLOUT };
+                    wait_fd(sock, events, *deadline)?;
+                }
             }
             e => return Err(sock.or_closed(Error::os(e))),
         }
@@ -95,4 +102,119 @@ pub fn remaining_ms(deadline: Instant) -> i32 {
     }
     let ms = left.as_micros().div_ceil(1000);
     ms.min(i32::MAX as u128) as i32
+}
+
+/// True for a socket whose blocking send would sleep on the *receiver's* queue, where
+/// `oxs_close`'s shutdown cannot reach it: a Unix datagram socket (NOTES.md, Found by
+/// review). Its sends always carry MSG_DONTWAIT, and the wait happens here instead.
+pub fn waits_on_peer(sock: &Socket) -> bool {
+    sock.domain == OXS_DOMAIN_UNIX && sock.kind == OXS_TYPE_DGRAM
+}
+
+/// The flags the library adds to every send on `sock`: MSG_NOSIGNAL (no SIGPIPE, ever),
+/// and MSG_DONTWAIT where the kernel's own wait could not be woken by `oxs_close`.
+#[inline]
+pub fn send_flags(sock: &Socket) -> i32 {
+    libc::MSG_NOSIGNAL | if waits_on_peer(sock) { libc::MSG_DONTWAIT } else { 0 }
+}
+
+const FIRST_NAP: Duration = Duration::from_millis(1);
+const LONGEST_NAP: Duration = Duration::from_millis(50);
+
+/// Waiting for something that no descriptor of ours reports: room in a Unix listener's
+/// backlog, or in the queue of an unconnected Unix datagram receiver. The call retries
+/// after naps that grow from 1 ms to 50 ms; a nap sleeps in poll(2) on the socket's wake
+/// descriptor, so `oxs_close` ends it at once.
+pub struct Nap {
+    next: Duration,
+    room_reported: bool,
+}
+
+impl Nap {
+    pub fn new() -> Nap {
+        Nap { next: FIRST_NAP, room_reported: false }
+    }
+
+    /// Naps once: `OXS_ERR_CLOSED` when the handle is closed, `OXS_ERR_TIMED_OUT` when
+    /// the deadline has passed, `OXS_ERR_INTERRUPTED` on a signal (interruptible handle).
+    pub fn sleep(&mut self, sock: &SocketRef, deadline: Option<Instant>) -> Result<()> {
+        let wake = sock.wake_fd()?;
+        // After the wake descriptor exists: a close before it did not write to it.
+        if sock.guard.closed() {
+            return Err(Error::status(OXS_ERR_CLOSED));
+        }
+        let ms = self.next_ms(deadline)?;
+        let mut pfd = libc::pollfd { fd: wake, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+        let e = errno();
+        if sock.guard.closed() {
+            return Err(Error::status(OXS_ERR_CLOSED));
+        }
+        if r > 0 {
+            drain_eventfd(wake); // written by a forked child's close: not ours
+        }
+        if r < 0 && e == libc::EINTR && sock.interruptible() {
+            return Err(Error::os(libc::EINTR));
+        }
+        Ok(())
+    }
+
+    /// Naps once for a call with no handle (`oxs_dial`): `OXS_ERR_TIMED_OUT` when the
+    /// deadline has passed, `OXS_ERR_INTERRUPTED` on a signal when `interruptible`.
+    pub fn sleep_unowned(&mut self, deadline: Option<Instant>, interruptible: bool) -> Result<()> {
+        let ms = self.next_ms(deadline)?;
+        // SAFETY: poll(2) with no descriptors is a sleep that a signal interrupts.
+        if unsafe { libc::poll(std::ptr::null_mut(), 0, ms) } < 0 && errno() == libc::EINTR && interruptible {
+            return Err(Error::os(libc::EINTR));
+        }
+        Ok(())
+    }
+
+    /// The next nap's length, bounded by the deadline.
+    fn next_ms(&mut self, deadline: Option<Instant>) -> Result<i32> {
+        let mut ms = self.next.as_millis() as i32;
+        if let Some(d) = deadline {
+            match remaining_ms(d) {
+                0 => return Err(Error::timed_out()),
+                left => ms = ms.min(left),
+            }
+        }
+        self.next = (self.next * 2).min(LONGEST_NAP);
+        Ok(ms)
+    }
+
+    /// Waits for room to send on a Unix datagram socket. poll(2) reports it exactly for
+    /// a connected socket (and wakes on the shutdown of `oxs_close`); for an unconnected
+    /// one it says "writable" at once, so once a reported room turned out not to be
+    /// there, the wait naps instead.
+    pub fn wait_for_room(&mut self, sock: &SocketRef, deadline: Option<Instant>) -> Result<()> {
+        if self.room_reported {
+            return self.sleep(sock, deadline);
+        }
+        wait_fd(sock, libc::POLLOUT, deadline)?;
+        self.room_reported = true;
+        Ok(())
+    }
+}
+
+impl Default for Nap {
+    fn default() -> Nap {
+        Nap::new()
+    }
+}
+
+/// Makes an eventfd readable (async-signal-safe: one write(2)). A full counter is
+/// readable already, so EAGAIN is fine.
+pub fn signal_eventfd(fd: i32) {
+    let one: u64 = 1;
+    // SAFETY: writing 8 bytes from a local u64 to an eventfd.
+    unsafe { libc::write(fd, &one as *const u64 as *const libc::c_void, 8) };
+}
+
+/// Empties a non-blocking eventfd.
+pub fn drain_eventfd(fd: i32) {
+    let mut value: u64 = 0;
+    // SAFETY: reading 8 bytes into a local u64 from a non-blocking eventfd.
+    unsafe { libc::read(fd, &mut value as *mut u64 as *mut libc::c_void, 8) };
 }

@@ -1,6 +1,5 @@
 //! Descriptors, for code that still speaks POSIX (contract §10).
 
-use super::lifecycle::publish;
 use super::{call, out, oxs_socket, OXS_INVALID};
 use crate::consts::*;
 use crate::error::{errno, Arg, Error};
@@ -69,14 +68,18 @@ pub extern "C" fn oxs_from_fd(fd: i32, out: *mut oxs_socket) -> oxs_status {
             libc::SOCK_SEQPACKET => OXS_TYPE_SEQPACKET,
             t => return Err(Error::unsupported(format!("socket type {t}"))),
         };
-        if !crate::fdset::claim(fd) {
-            return Err(Error::invalid(format!("descriptor {fd} is already owned by a live handle")));
+        let sock = Socket::adopt_foreign(fd, domain, kind, fl & libc::O_NONBLOCK != 0)?;
+        match handle::insert_or_give_back(Object::Socket(sock)) {
+            Ok(h) => {
+                *out = h;
+                Ok(())
+            }
+            Err((e, Object::Socket(sock))) => {
+                sock.into_fd(); // the caller still owns the descriptor, untouched
+                Err(e)
+            }
+            Err((e, _)) => Err(e),
         }
-        crate::fdset::release(fd); // adopt() claims it again
-        let nonblocking = fl & libc::O_NONBLOCK != 0;
-        let sock = Socket::adopt(fd, domain, kind, 0);
-        sock.mark_fd_nonblocking(nonblocking);
-        publish(sock, out)
     })
 }
 

@@ -13,7 +13,8 @@ pub const OXS_VERSION_PATCH: i32 = 0;
 /// The static description of a status code, e.g. "connection refused".
 ///
 /// Returns "unknown status" for a code that is not an `oxs_status`; never NULL. The
-/// text is static: do not free it. Thread-safe.
+/// text is static: do not free it. Thread-safe and async-signal-safe (a signal handler
+/// may call it).
 #[no_mangle]
 pub extern "C" fn oxs_strerror(code: oxs_status) -> *const c_char {
     static_text(describe(code))
@@ -77,7 +78,7 @@ pub extern "C" fn oxs_last_os_error() -> i32 {
 
 /// The library's version as "MAJOR.MINOR.PATCH" (static text; the header's
 /// `OXS_VERSION_MAJOR`, `OXS_VERSION_MINOR` and `OXS_VERSION_PATCH` give the version it
-/// was compiled against). Thread-safe.
+/// was compiled against). Thread-safe and async-signal-safe.
 #[no_mangle]
 pub extern "C" fn oxs_version() -> *const c_char {
     const V: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {

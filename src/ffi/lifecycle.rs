@@ -54,7 +54,7 @@ pub extern "C" fn oxs_socket_open(
     })
 }
 
-/// Binds a socket to an address given as text, read by the socket's domain (contract §4):
+/// Binds a socket to an address given as text, read by the socket's domain:
 /// `203.0.113.5:80` or `host:port` (INET), `[2001:db8::1]:80` or a host name (INET6; an
 /// IPv4 address is used v4-mapped when V6ONLY is 0), a path or `@abstract` (UNIX).
 /// A host name gives its first address of the socket's domain. Never removes a file.

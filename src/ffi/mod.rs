@@ -31,7 +31,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 #[allow(non_camel_case_types)]
 pub type oxs_socket = u64;
 
-/// A poller handle (contract §9): opaque like `oxs_socket`, never 0 when live.
+/// A poller handle: opaque like `oxs_socket`, never 0 when live.
 #[allow(non_camel_case_types)]
 pub type oxs_poller = u64;
 

@@ -145,13 +145,25 @@ pub extern "C" fn oxs_poller_wait(
 /// from any thread. A wake is kept until the next wait if none is in progress, several
 /// wakes count as one, and a wake releases every thread waiting.
 ///
-/// Errors: `OXS_ERR_BAD_HANDLE`. Thread-safe.
+/// **Async-signal-safe**: a SIGTERM handler may call it to stop an event loop (the
+/// self-pipe trick, built in), also while the interrupted thread is inside any `oxs_*`
+/// call, and also when the poller is being closed or is closed. It takes no lock,
+/// allocates nothing (one eventfd write), never runs a poller's final close, and records
+/// its failure only when the thread's error record is not in use.
+///
+/// Errors: `OXS_ERR_BAD_HANDLE` (not a live poller, closed or being closed).
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn oxs_poller_wake(p: oxs_poller) -> oxs_status {
-    call("oxs_poller_wake", Arg::Handle(p), || {
-        handle::poller(p)?.1.wake();
-        Ok(())
-    })
+    // Not through call(): its failures build messages (allocation). Here a failure is a
+    // bare status, recorded only if the thread's record is free (contract §14).
+    let woke =
+        std::panic::catch_unwind(|| handle::poller_signal_safe(p).map(|(_guard, poller)| poller.wake()));
+    match woke {
+        Ok(Ok(())) => OXS_OK,
+        Ok(Err(status)) => crate::error::record_from_handler("oxs_poller_wake", p, status),
+        Err(_) => OXS_ERR_PANIC,
+    }
 }
 
 /// Closes a poller. Waits in progress return `OXS_ERR_CLOSED`. The sockets in it stay

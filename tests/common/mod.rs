@@ -135,3 +135,37 @@ pub fn python() -> Command {
         .env("PYTHONDONTWRITEBYTECODE", "1");
     cmd
 }
+
+/// The SUMMARY and SKIP lines of a C check program's output.
+pub fn c_summary(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("SUMMARY") || l.starts_with("SKIP"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Ok when a C check program (tests/c/check.h) exited 0 and printed its SUMMARY; else the text to fail with.
+pub fn check_c_output(what: &str, out: &Output) -> Result<(), String> {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() && stdout.contains("SUMMARY") {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} failed ({}):\nstdout:\n{stdout}\nstderr (last 6000 bytes):\n{}\n",
+        out.status,
+        tail(&stderr, 6000)
+    ))
+}
+
+pub fn tail(s: &str, n: usize) -> &str {
+    if s.len() <= n {
+        return s;
+    }
+    let mut start = s.len() - n;
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    &s[start..]
+}
