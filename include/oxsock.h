@@ -260,10 +260,29 @@
  */
 #define OXS_VERSION_PATCH 0
 
+#define COUNT_MASK ((1 << 29) - 1)
+
+/**
+ * The object was moved out (`oxs_into_fd`): the final close has nothing to drop.
+ */
+#define TAKEN (1 << 29)
+
+#define CLOSED (1 << 30)
+
+#define LIVE (1 << 31)
+
+#define GEN_SHIFT 32
+
 /**
  * The result of every fallible oxsock call: `OXS_OK` (0) or a negative `OXS_ERR_*` code.
  */
 typedef int32_t oxs_status;
+
+/**
+ * A socket handle: opaque, 64 bits, never 0 when live. A closed handle's value is
+ * never issued again.
+ */
+typedef uint64_t oxs_socket;
 
 /**
  * A socket address of any supported family: a `struct sockaddr_*` of `len` bytes in
@@ -283,12 +302,6 @@ typedef struct oxs_addr {
    */
   uint32_t reserved;
 } oxs_addr;
-
-/**
- * A socket handle: opaque, 64 bits, never 0 when live. A closed handle's value is
- * never issued again.
- */
-typedef uint64_t oxs_socket;
 
 /**
  * One socket to wait for in `oxs_poll`. 16 bytes.
@@ -478,170 +491,6 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Parses address text by its shape alone, never touching the network: `[v6]:port`
- * (with an optional `%scope`), `a.b.c.d:port`, `@name` (Linux abstract), or a Unix path
- * when the text contains a `/` (`./app.sock` for a file in the current folder). `\xHH`
- * in a Unix name is the byte HH. Host names are not accepted here (see `oxs_resolve`).
- *
- * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL), `OXS_ERR_ADDRESS` (anything else, with
- * `out->len` set to 0). Thread-safe.
- */
-oxs_status oxs_addr_parse(const char *text, struct oxs_addr *out);
-
-/**
- * Formats an address as NUL-terminated text that `oxs_addr_parse` reads back to the
- * same address: `127.0.0.1:80`, `[::1]:80`, `[fe80::1%eth0]:80`, `/run/app.sock`,
- * `./app.sock`, `@name`, or `(unnamed)` for an unnamed Unix socket (output only).
- *
- * `*len` is the text's length without its NUL, on success and with
- * `OXS_ERR_BUFFER_TOO_SMALL` alike, so the buffer needs `*len + 1` bytes
- * (`OXS_ADDR_STRLEN` is always enough). `buf` may be NULL when `cap` is 0. On failure
- * `buf` gets "" when `cap` > 0.
- *
- * Errors: `OXS_ERR_INVALID_ARGUMENT` (`a` or `len` NULL), `OXS_ERR_ADDRESS` (a `len`
- * that does not fit the family), `OXS_ERR_BUFFER_TOO_SMALL`. Thread-safe.
- */
-oxs_status oxs_addr_format(const struct oxs_addr *a, char *buf, size_t cap, size_t *len);
-
-/**
- * The address's `OXS_DOMAIN_*`, or 0 if `a` is NULL or not a valid address. Thread-safe.
- */
-int32_t oxs_addr_domain(const struct oxs_addr *a);
-
-/**
- * The address's port, 0 to 65535; -1 for a Unix address, NULL or an invalid one.
- * Thread-safe.
- */
-int32_t oxs_addr_port(const struct oxs_addr *a);
-
-/**
- * Copies a `struct sockaddr_in`, `sockaddr_in6` or `sockaddr_un` of `len` bytes into an
- * `oxs_addr`. `sa` needs no alignment.
- *
- * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL), `OXS_ERR_ADDRESS` (`len` over 128, or not
- * matching the family, or another family). Thread-safe.
- */
-oxs_status oxs_addr_from_sockaddr(const void *sa, uint32_t len, struct oxs_addr *out);
-
-/**
- * Resolves `host:port` (or `[v6]:port`) with the system resolver into at most `cap`
- * addresses, in the order to try them (RFC 6724, as `getaddrinfo` gives them, one per
- * address). `domain` is 0 (any), `OXS_DOMAIN_INET` or `OXS_DOMAIN_INET6`. `*n` is how many
- * were found in all: when that is more than `cap` the first `cap` are stored and the
- * status is `OXS_ERR_BUFFER_TOO_SMALL`. `cap` 0 (with `out` NULL or not) asks for the
- * count alone; a later call is a new lookup whose count may differ.
- *
- * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL, unknown domain), `OXS_ERR_UNSUPPORTED`
- * (`OXS_DOMAIN_UNIX`), `OXS_ERR_ADDRESS`, `OXS_ERR_RESOLVE`, `OXS_ERR_BUFFER_TOO_SMALL`.
- * Thread-safe.
- */
-oxs_status oxs_resolve(const char *host_port,
-                       int32_t domain,
-                       struct oxs_addr *out,
-                       size_t cap,
-                       size_t *n);
-
-/**
- * `oxs_bind` with an `oxs_addr`. Errors as `oxs_bind`; `OXS_ERR_ADDRESS` when the
- * address does not fit the socket's domain or its `len` its family. Thread-safe.
- */
-oxs_status oxs_bind_addr(oxs_socket s, const struct oxs_addr *a);
-
-/**
- * `oxs_connect` with an `oxs_addr`. Errors as `oxs_connect`. Thread-safe.
- */
-oxs_status oxs_connect_addr(oxs_socket s, const struct oxs_addr *a);
-
-/**
- * The socket's own address (`getsockname`); an unbound Unix socket formats as
- * `(unnamed)`. Errors: `OXS_ERR_BAD_HANDLE`, `OXS_ERR_INVALID_ARGUMENT`. Thread-safe.
- */
-oxs_status oxs_local_addr(oxs_socket s, struct oxs_addr *out);
-
-/**
- * The connected peer's address (`getpeername`). Errors: `OXS_ERR_BAD_HANDLE`,
- * `OXS_ERR_INVALID_ARGUMENT`, `OXS_ERR_NOT_CONNECTED`. Thread-safe.
- */
-oxs_status oxs_peer_addr(oxs_socket s, struct oxs_addr *out);
-
-/**
- * The socket's descriptor, borrowed: it stays owned by the handle. Do not close it or
- * change its O_NONBLOCK; it is valid until the handle is closed. `*fd` is -1 on failure.
- *
- * Errors: `OXS_ERR_BAD_HANDLE`, `OXS_ERR_INVALID_ARGUMENT` (NULL). Thread-safe.
- */
-oxs_status oxs_fd(oxs_socket s, int32_t *fd);
-
-/**
- * Adopts an open socket descriptor: on success the handle owns it (`oxs_close` closes
- * it). Its flags are left as they were (`OXS_OPT_NONBLOCKING` reports its O_NONBLOCK) and
- * its timeouts read 0.
- *
- * Errors (the caller still owns the descriptor, untouched): `OXS_ERR_INVALID_ARGUMENT`
- * (not open, not a socket, already owned by a live handle, `out` NULL),
- * `OXS_ERR_UNSUPPORTED` (a family other than Unix, IPv4 and IPv6, or a socket type
- * oxsock does not know). Thread-safe.
- */
-oxs_status oxs_from_fd(int32_t fd, oxs_socket *out);
-
-/**
- * Releases the descriptor: the handle ends and the caller owns `*fd` (-1 on failure).
- * The socket leaves every poller, a Unix listener's file stays, and the descriptor's
- * O_NONBLOCK matches `OXS_OPT_NONBLOCKING`, with no kernel timeouts that the library set.
- *
- * Errors: `OXS_ERR_BAD_HANDLE`, `OXS_ERR_INVALID_ARGUMENT` (NULL), `OXS_ERR_BUSY` (calls
- * are in flight on the handle: nothing changed). Thread-safe.
- */
-oxs_status oxs_into_fd(oxs_socket s, int32_t *fd);
-
-/**
- * Connects to an endpoint URL in one call: `tcp://host:port` (`tcp4`, `tcp6`),
- * `udp://host:port` (`udp4`, `udp6`), `unix:///abs/path`, `unix://rel/path`,
- * `unix://@abstract`, `unixgram://…`, `unixpacket://…`, with query options
- * `?nodelay=1&keepalive=1&interruptible=1` (tcp), `?broadcast=1&interruptible=1` (udp),
- * `?interruptible=1` (unix).
- *
- * The host is resolved (numeric hosts skip the resolver) and every address is tried as
- * RFC 8305 says: families interleaved, a new attempt every 250 ms while earlier ones are
- * pending; the first to connect wins and the others are closed. `timeout_ms` (<= 0:
- * none) bounds the connecting. For `udp` the socket is connected to the first address,
- * without probing; for `unixgram` it is bound to an autobound abstract name so that the
- * server can reply. `*out` is the handle, `OXS_INVALID` on failure.
- *
- * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL; a query key not listed for the scheme, a
- * repeated key, a bad value), `OXS_ERR_ADDRESS` (a scheme, host, port or path that does
- * not parse; `*` or an empty host), `OXS_ERR_RESOLVE`, `OXS_ERR_TIMED_OUT` (the
- * deadline passed), else the last attempt's error (e.g. `OXS_ERR_CONNECTION_REFUSED`);
- * `oxs_last_error()` lists each address tried with its error. Thread-safe.
- */
-oxs_status oxs_dial(const char *endpoint, int32_t timeout_ms, oxs_socket *out);
-
-/**
- * Binds (and, for stream and seqpacket types, listens on) an endpoint URL in one call.
- * The host `*` (or an empty host) means every address: it and `tcp://[::]:port` listen
- * on IPv6 with V6ONLY 0 (accepting IPv4 too), or on 0.0.0.0 where the host has no IPv6;
- * `tcp6://` sets V6ONLY 1 unless the query says otherwise. Port 0 picks a free port
- * (see `oxs_local_addr`).
- *
- * Query options: tcp: `backlog`, `reuseaddr` (default 1), `reuseport`, `v6only`,
- * `nodelay`, `keepalive`; udp: `reuseport`, `v6only`, `broadcast` (UDP listeners never
- * set SO_REUSEADDR); unix, unixpacket: `backlog`, `mode`; unixgram: `mode`. `mode` is
- * octal (`mode=0660`), applied to the socket file before anyone can connect, and refused
- * on abstract names.
- *
- * Unix socket files: an existing file is replaced only if it is a socket that refuses a
- * connection (a stale file left by a dead server); a live socket or any other file gives
- * `OXS_ERR_ADDRESS_IN_USE` and is left alone. The listener's file is removed when it is
- * closed, only by the process that bound it and only while it is still the same file;
- * `oxs_into_fd` ends that duty.
- *
- * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL, bad query), `OXS_ERR_ADDRESS`,
- * `OXS_ERR_RESOLVE`, `OXS_ERR_ADDRESS_IN_USE`, `OXS_ERR_ADDRESS_NOT_AVAILABLE`,
- * `OXS_ERR_PERMISSION_DENIED`. Thread-safe.
- */
-oxs_status oxs_listen_on(const char *endpoint, oxs_socket *out);
-
-/**
  * The static description of a status code, e.g. "connection refused".
  *
  * Returns "unknown status" for a code that is not an `oxs_status`; never NULL. The
@@ -788,6 +637,174 @@ oxs_status oxs_write(oxs_socket s, const void *buf, size_t len, size_t *nwritten
 oxs_status oxs_close(oxs_socket s);
 
 /**
+ * `send(2)` with `flags` (`OXS_MSG_OOB`, `OXS_MSG_DONTWAIT`), always with MSG_NOSIGNAL.
+ * `*nsent` is how many bytes were taken (0 on failure).
+ *
+ * Errors: as `oxs_write`; `OXS_ERR_INVALID_ARGUMENT` for unknown flags,
+ * `OXS_ERR_UNSUPPORTED` for `OXS_MSG_PEEK`/`OXS_MSG_WAITALL` (receive flags) or
+ * `OXS_MSG_OOB` on anything but TCP. Thread-safe.
+ */
+oxs_status oxs_send(oxs_socket s, const void *buf, size_t len, int32_t flags, size_t *nsent);
+
+/**
+ * `recv(2)` with `flags` (`OXS_MSG_OOB`, `OXS_MSG_PEEK`, `OXS_MSG_DONTWAIT`,
+ * `OXS_MSG_WAITALL`). Datagrams are never silently cut: one larger than `len` has its
+ * first `len` bytes stored, is consumed (kept with `OXS_MSG_PEEK`), `*nrecv` is its full
+ * length and the status `OXS_ERR_MESSAGE_TOO_LONG`; so
+ * `oxs_recv(s, NULL, 0, OXS_MSG_PEEK, &n)` gives the size of the next datagram.
+ *
+ * Errors: as `oxs_read`; `OXS_ERR_INVALID_ARGUMENT` for unknown flags,
+ * `OXS_ERR_UNSUPPORTED` for `OXS_MSG_OOB` on anything but TCP. Thread-safe.
+ */
+oxs_status oxs_recv(oxs_socket s, void *buf, size_t len, int32_t flags, size_t *nrecv);
+
+/**
+ * `sendto(2)`: sends a datagram to `to` (which must fit the socket's domain).
+ *
+ * Errors: as `oxs_send`; `OXS_ERR_ADDRESS` for an address that does not fit,
+ * `OXS_ERR_MESSAGE_TOO_LONG` for a datagram too large. Thread-safe.
+ */
+oxs_status oxs_send_to(oxs_socket s,
+                       const void *buf,
+                       size_t len,
+                       const struct oxs_addr *to,
+                       size_t *nsent);
+
+/**
+ * `recvfrom(2)`: receives a datagram and its sender's address into `from` (may be NULL;
+ * an unnamed Unix sender formats as `(unnamed)`). A datagram larger than `len`: as
+ * `oxs_recv`, with `from` filled.
+ *
+ * Errors: as `oxs_recv`. Thread-safe.
+ */
+oxs_status oxs_recv_from(oxs_socket s, void *buf, size_t len, size_t *nrecv, struct oxs_addr *from);
+
+/**
+ * Writes all `len` bytes, looping over partial writes. `OXS_OPT_WRITE_TIMEOUT_MS` is a
+ * deadline for the whole call. `*nwritten` (may be NULL) is always set to the bytes
+ * moved, so a caller can resume after `OXS_ERR_TIMED_OUT`, `OXS_ERR_INTERRUPTED` or
+ * `OXS_ERR_WOULD_BLOCK` (a non-blocking handle returns that with the count so far).
+ *
+ * Errors: as `oxs_write`. Thread-safe, but two threads writing one stream at once
+ * interleave their bytes.
+ */
+oxs_status oxs_write_all(oxs_socket s, const void *buf, size_t len, size_t *nwritten);
+
+/**
+ * Reads exactly `len` bytes, looping over partial reads; `OXS_ERR_UNEXPECTED_EOF` when
+ * the stream ends first. `OXS_OPT_READ_TIMEOUT_MS` is a deadline for the whole call.
+ * `*nread` (may be NULL) is always set to the bytes moved.
+ *
+ * Errors: as `oxs_read`, and `OXS_ERR_UNEXPECTED_EOF`. Thread-safe.
+ */
+oxs_status oxs_read_exact(oxs_socket s, void *buf, size_t len, size_t *nread);
+
+/**
+ * `shutdown(2)`: `how` is `OXS_SHUT_READ`, `OXS_SHUT_WRITE` (the peer reads the end of
+ * the stream) or `OXS_SHUT_BOTH`. The handle stays open.
+ *
+ * Errors: `OXS_ERR_BAD_HANDLE`, `OXS_ERR_INVALID_ARGUMENT` (unknown `how`),
+ * `OXS_ERR_NOT_CONNECTED`. Thread-safe.
+ */
+oxs_status oxs_shutdown(oxs_socket s, int32_t how);
+
+/**
+ * Two connected Unix-domain sockets of `type` (`OXS_TYPE_STREAM`, `OXS_TYPE_DGRAM` or
+ * `OXS_TYPE_SEQPACKET`), written to `out[0]` and `out[1]` (both `OXS_INVALID` on failure).
+ *
+ * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL, unknown type), `OXS_ERR_UNSUPPORTED`
+ * (`OXS_TYPE_RAW`), `OXS_ERR_TOO_MANY_OPEN`. Thread-safe.
+ */
+oxs_status oxs_socketpair(int32_t type, oxs_socket *out);
+
+/**
+ * Parses address text by its shape alone, never touching the network: `[v6]:port`
+ * (with an optional `%scope`), `a.b.c.d:port`, `@name` (Linux abstract), or a Unix path
+ * when the text contains a `/` (`./app.sock` for a file in the current folder). `\xHH`
+ * in a Unix name is the byte HH. Host names are not accepted here (see `oxs_resolve`).
+ *
+ * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL), `OXS_ERR_ADDRESS` (anything else, with
+ * `out->len` set to 0). Thread-safe.
+ */
+oxs_status oxs_addr_parse(const char *text, struct oxs_addr *out);
+
+/**
+ * Formats an address as NUL-terminated text that `oxs_addr_parse` reads back to the
+ * same address: `127.0.0.1:80`, `[::1]:80`, `[fe80::1%eth0]:80`, `/run/app.sock`,
+ * `./app.sock`, `@name`, or `(unnamed)` for an unnamed Unix socket (output only).
+ *
+ * `*len` is the text's length without its NUL, on success and with
+ * `OXS_ERR_BUFFER_TOO_SMALL` alike, so the buffer needs `*len + 1` bytes
+ * (`OXS_ADDR_STRLEN` is always enough). `buf` may be NULL when `cap` is 0. On failure
+ * `buf` gets "" when `cap` > 0.
+ *
+ * Errors: `OXS_ERR_INVALID_ARGUMENT` (`a` or `len` NULL), `OXS_ERR_ADDRESS` (a `len`
+ * that does not fit the family), `OXS_ERR_BUFFER_TOO_SMALL`. Thread-safe.
+ */
+oxs_status oxs_addr_format(const struct oxs_addr *a, char *buf, size_t cap, size_t *len);
+
+/**
+ * The address's `OXS_DOMAIN_*`, or 0 if `a` is NULL or not a valid address. Thread-safe.
+ */
+int32_t oxs_addr_domain(const struct oxs_addr *a);
+
+/**
+ * The address's port, 0 to 65535; -1 for a Unix address, NULL or an invalid one.
+ * Thread-safe.
+ */
+int32_t oxs_addr_port(const struct oxs_addr *a);
+
+/**
+ * Copies a `struct sockaddr_in`, `sockaddr_in6` or `sockaddr_un` of `len` bytes into an
+ * `oxs_addr`. `sa` needs no alignment.
+ *
+ * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL), `OXS_ERR_ADDRESS` (`len` over 128, or not
+ * matching the family, or another family). Thread-safe.
+ */
+oxs_status oxs_addr_from_sockaddr(const void *sa, uint32_t len, struct oxs_addr *out);
+
+/**
+ * Resolves `host:port` (or `[v6]:port`) with the system resolver into at most `cap`
+ * addresses, in the order to try them (RFC 6724, as `getaddrinfo` gives them, one per
+ * address). `domain` is 0 (any), `OXS_DOMAIN_INET` or `OXS_DOMAIN_INET6`. `*n` is how many
+ * were found in all: when that is more than `cap` the first `cap` are stored and the
+ * status is `OXS_ERR_BUFFER_TOO_SMALL`. `cap` 0 (with `out` NULL or not) asks for the
+ * count alone; a later call is a new lookup whose count may differ.
+ *
+ * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL, unknown domain), `OXS_ERR_UNSUPPORTED`
+ * (`OXS_DOMAIN_UNIX`), `OXS_ERR_ADDRESS`, `OXS_ERR_RESOLVE`, `OXS_ERR_BUFFER_TOO_SMALL`.
+ * Thread-safe.
+ */
+oxs_status oxs_resolve(const char *host_port,
+                       int32_t domain,
+                       struct oxs_addr *out,
+                       size_t cap,
+                       size_t *n);
+
+/**
+ * `oxs_bind` with an `oxs_addr`. Errors as `oxs_bind`; `OXS_ERR_ADDRESS` when the
+ * address does not fit the socket's domain or its `len` its family. Thread-safe.
+ */
+oxs_status oxs_bind_addr(oxs_socket s, const struct oxs_addr *a);
+
+/**
+ * `oxs_connect` with an `oxs_addr`. Errors as `oxs_connect`. Thread-safe.
+ */
+oxs_status oxs_connect_addr(oxs_socket s, const struct oxs_addr *a);
+
+/**
+ * The socket's own address (`getsockname`); an unbound Unix socket formats as
+ * `(unnamed)`. Errors: `OXS_ERR_BAD_HANDLE`, `OXS_ERR_INVALID_ARGUMENT`. Thread-safe.
+ */
+oxs_status oxs_local_addr(oxs_socket s, struct oxs_addr *out);
+
+/**
+ * The connected peer's address (`getpeername`). Errors: `OXS_ERR_BAD_HANDLE`,
+ * `OXS_ERR_INVALID_ARGUMENT`, `OXS_ERR_NOT_CONNECTED`. Thread-safe.
+ */
+oxs_status oxs_peer_addr(oxs_socket s, struct oxs_addr *out);
+
+/**
  * Sets option `option` (`OXS_OPT_*`) to `value`. A change applies to calls that start
  * after it. Timeouts are milliseconds, 0 = none.
  *
@@ -827,6 +844,53 @@ oxs_status oxs_join_multicast(oxs_socket s, const char *group, const char *inter
  * `OXS_ERR_ADDRESS_NOT_AVAILABLE` when the group was not joined. Thread-safe.
  */
 oxs_status oxs_leave_multicast(oxs_socket s, const char *group, const char *interface);
+
+/**
+ * Connects to an endpoint URL in one call: `tcp://host:port` (`tcp4`, `tcp6`),
+ * `udp://host:port` (`udp4`, `udp6`), `unix:///abs/path`, `unix://rel/path`,
+ * `unix://@abstract`, `unixgram://…`, `unixpacket://…`, with query options
+ * `?nodelay=1&keepalive=1&interruptible=1` (tcp), `?broadcast=1&interruptible=1` (udp),
+ * `?interruptible=1` (unix).
+ *
+ * The host is resolved (numeric hosts skip the resolver) and every address is tried as
+ * RFC 8305 says: families interleaved, a new attempt every 250 ms while earlier ones are
+ * pending; the first to connect wins and the others are closed. `timeout_ms` (<= 0:
+ * none) bounds the connecting. For `udp` the socket is connected to the first address,
+ * without probing; for `unixgram` it is bound to an autobound abstract name so that the
+ * server can reply. `*out` is the handle, `OXS_INVALID` on failure.
+ *
+ * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL; a query key not listed for the scheme, a
+ * repeated key, a bad value), `OXS_ERR_ADDRESS` (a scheme, host, port or path that does
+ * not parse; `*` or an empty host), `OXS_ERR_RESOLVE`, `OXS_ERR_TIMED_OUT` (the
+ * deadline passed), else the last attempt's error (e.g. `OXS_ERR_CONNECTION_REFUSED`);
+ * `oxs_last_error()` lists each address tried with its error. Thread-safe.
+ */
+oxs_status oxs_dial(const char *endpoint, int32_t timeout_ms, oxs_socket *out);
+
+/**
+ * Binds (and, for stream and seqpacket types, listens on) an endpoint URL in one call.
+ * The host `*` (or an empty host) means every address: it and `tcp://[::]:port` listen
+ * on IPv6 with V6ONLY 0 (accepting IPv4 too), or on 0.0.0.0 where the host has no IPv6;
+ * `tcp6://` sets V6ONLY 1 unless the query says otherwise. Port 0 picks a free port
+ * (see `oxs_local_addr`).
+ *
+ * Query options: tcp: `backlog`, `reuseaddr` (default 1), `reuseport`, `v6only`,
+ * `nodelay`, `keepalive`; udp: `reuseport`, `v6only`, `broadcast` (UDP listeners never
+ * set SO_REUSEADDR); unix, unixpacket: `backlog`, `mode`; unixgram: `mode`. `mode` is
+ * octal (`mode=0660`), applied to the socket file before anyone can connect, and refused
+ * on abstract names.
+ *
+ * Unix socket files: an existing file is replaced only if it is a socket that refuses a
+ * connection (a stale file left by a dead server); a live socket or any other file gives
+ * `OXS_ERR_ADDRESS_IN_USE` and is left alone. The listener's file is removed when it is
+ * closed, only by the process that bound it and only while it is still the same file;
+ * `oxs_into_fd` ends that duty.
+ *
+ * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL, bad query), `OXS_ERR_ADDRESS`,
+ * `OXS_ERR_RESOLVE`, `OXS_ERR_ADDRESS_IN_USE`, `OXS_ERR_ADDRESS_NOT_AVAILABLE`,
+ * `OXS_ERR_PERMISSION_DENIED`. Thread-safe.
+ */
+oxs_status oxs_listen_on(const char *endpoint, oxs_socket *out);
 
 /**
  * Waits until at least one of `n` sockets is ready, as `poll(2)` does. Each item asks
@@ -918,85 +982,34 @@ oxs_status oxs_poller_wake(oxs_poller p);
 oxs_status oxs_poller_close(oxs_poller p);
 
 /**
- * `send(2)` with `flags` (`OXS_MSG_OOB`, `OXS_MSG_DONTWAIT`), always with MSG_NOSIGNAL.
- * `*nsent` is how many bytes were taken (0 on failure).
+ * The socket's descriptor, borrowed: it stays owned by the handle. Do not close it or
+ * change its O_NONBLOCK; it is valid until the handle is closed. `*fd` is -1 on failure.
  *
- * Errors: as `oxs_write`; `OXS_ERR_INVALID_ARGUMENT` for unknown flags,
- * `OXS_ERR_UNSUPPORTED` for `OXS_MSG_PEEK`/`OXS_MSG_WAITALL` (receive flags) or
- * `OXS_MSG_OOB` on anything but TCP. Thread-safe.
+ * Errors: `OXS_ERR_BAD_HANDLE`, `OXS_ERR_INVALID_ARGUMENT` (NULL). Thread-safe.
  */
-oxs_status oxs_send(oxs_socket s, const void *buf, size_t len, int32_t flags, size_t *nsent);
+oxs_status oxs_fd(oxs_socket s, int32_t *fd);
 
 /**
- * `recv(2)` with `flags` (`OXS_MSG_OOB`, `OXS_MSG_PEEK`, `OXS_MSG_DONTWAIT`,
- * `OXS_MSG_WAITALL`). Datagrams are never silently cut: one larger than `len` has its
- * first `len` bytes stored, is consumed (kept with `OXS_MSG_PEEK`), `*nrecv` is its full
- * length and the status `OXS_ERR_MESSAGE_TOO_LONG`; so
- * `oxs_recv(s, NULL, 0, OXS_MSG_PEEK, &n)` gives the size of the next datagram.
+ * Adopts an open socket descriptor: on success the handle owns it (`oxs_close` closes
+ * it). Its flags are left as they were (`OXS_OPT_NONBLOCKING` reports its O_NONBLOCK) and
+ * its timeouts read 0.
  *
- * Errors: as `oxs_read`; `OXS_ERR_INVALID_ARGUMENT` for unknown flags,
- * `OXS_ERR_UNSUPPORTED` for `OXS_MSG_OOB` on anything but TCP. Thread-safe.
+ * Errors (the caller still owns the descriptor, untouched): `OXS_ERR_INVALID_ARGUMENT`
+ * (not open, not a socket, already owned by a live handle, `out` NULL),
+ * `OXS_ERR_UNSUPPORTED` (a family other than Unix, IPv4 and IPv6, or a socket type
+ * oxsock does not know). Thread-safe.
  */
-oxs_status oxs_recv(oxs_socket s, void *buf, size_t len, int32_t flags, size_t *nrecv);
+oxs_status oxs_from_fd(int32_t fd, oxs_socket *out);
 
 /**
- * `sendto(2)`: sends a datagram to `to` (which must fit the socket's domain).
+ * Releases the descriptor: the handle ends and the caller owns `*fd` (-1 on failure).
+ * The socket leaves every poller, a Unix listener's file stays, and the descriptor's
+ * O_NONBLOCK matches `OXS_OPT_NONBLOCKING`, with no kernel timeouts that the library set.
  *
- * Errors: as `oxs_send`; `OXS_ERR_ADDRESS` for an address that does not fit,
- * `OXS_ERR_MESSAGE_TOO_LONG` for a datagram too large. Thread-safe.
+ * Errors: `OXS_ERR_BAD_HANDLE`, `OXS_ERR_INVALID_ARGUMENT` (NULL), `OXS_ERR_BUSY` (calls
+ * are in flight on the handle: nothing changed). Thread-safe.
  */
-oxs_status oxs_send_to(oxs_socket s,
-                       const void *buf,
-                       size_t len,
-                       const struct oxs_addr *to,
-                       size_t *nsent);
-
-/**
- * `recvfrom(2)`: receives a datagram and its sender's address into `from` (may be NULL;
- * an unnamed Unix sender formats as `(unnamed)`). A datagram larger than `len`: as
- * `oxs_recv`, with `from` filled.
- *
- * Errors: as `oxs_recv`. Thread-safe.
- */
-oxs_status oxs_recv_from(oxs_socket s, void *buf, size_t len, size_t *nrecv, struct oxs_addr *from);
-
-/**
- * Writes all `len` bytes, looping over partial writes. `OXS_OPT_WRITE_TIMEOUT_MS` is a
- * deadline for the whole call. `*nwritten` (may be NULL) is always set to the bytes
- * moved, so a caller can resume after `OXS_ERR_TIMED_OUT`, `OXS_ERR_INTERRUPTED` or
- * `OXS_ERR_WOULD_BLOCK` (a non-blocking handle returns that with the count so far).
- *
- * Errors: as `oxs_write`. Thread-safe, but two threads writing one stream at once
- * interleave their bytes.
- */
-oxs_status oxs_write_all(oxs_socket s, const void *buf, size_t len, size_t *nwritten);
-
-/**
- * Reads exactly `len` bytes, looping over partial reads; `OXS_ERR_UNEXPECTED_EOF` when
- * the stream ends first. `OXS_OPT_READ_TIMEOUT_MS` is a deadline for the whole call.
- * `*nread` (may be NULL) is always set to the bytes moved.
- *
- * Errors: as `oxs_read`, and `OXS_ERR_UNEXPECTED_EOF`. Thread-safe.
- */
-oxs_status oxs_read_exact(oxs_socket s, void *buf, size_t len, size_t *nread);
-
-/**
- * `shutdown(2)`: `how` is `OXS_SHUT_READ`, `OXS_SHUT_WRITE` (the peer reads the end of
- * the stream) or `OXS_SHUT_BOTH`. The handle stays open.
- *
- * Errors: `OXS_ERR_BAD_HANDLE`, `OXS_ERR_INVALID_ARGUMENT` (unknown `how`),
- * `OXS_ERR_NOT_CONNECTED`. Thread-safe.
- */
-oxs_status oxs_shutdown(oxs_socket s, int32_t how);
-
-/**
- * Two connected Unix-domain sockets of `type` (`OXS_TYPE_STREAM`, `OXS_TYPE_DGRAM` or
- * `OXS_TYPE_SEQPACKET`), written to `out[0]` and `out[1]` (both `OXS_INVALID` on failure).
- *
- * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL, unknown type), `OXS_ERR_UNSUPPORTED`
- * (`OXS_TYPE_RAW`), `OXS_ERR_TOO_MANY_OPEN`. Thread-safe.
- */
-oxs_status oxs_socketpair(int32_t type, oxs_socket *out);
+oxs_status oxs_into_fd(oxs_socket s, int32_t *fd);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,8 +6,9 @@ use crate::consts::*;
 use crate::error::{errno, Error, Result};
 use crate::options::set_int;
 use crate::resolve;
-use crate::socket::{clear_fresh_nonblock, pending_error, set_o_nonblock, Socket, UnixFile};
+use crate::socket::{Socket, UnixFile};
 use crate::status::*;
+use crate::sys::clear_fresh_nonblock;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
@@ -355,7 +356,7 @@ fn clear_stale_file(path: &std::path::Path, kind: i32) -> Result<()> {
         ));
     }
     let probe = new_socket(OXS_DOMAIN_UNIX, kind)?;
-    set_o_nonblock(probe.fd(), true)?;
+    probe.sys().set_nonblocking(true).map_err(Error::io)?;
     let a = oxs_addr::from_unix(path.as_os_str().as_encoded_bytes(), false)?;
     // SAFETY: a valid sockaddr_un.
     let rc = unsafe { libc::connect(probe.fd(), a.as_sockaddr(), a.len) };
@@ -415,7 +416,7 @@ fn dial_unix(ep: &Endpoint, deadline: Option<Instant>) -> Result<Socket> {
         match e.raw_os_error().unwrap_or(libc::EIO) {
             // The listener's backlog is full: the attempt does not go on (NOTES.md).
             // Try again after a nap, as the kernel's blocking connect would wait.
-            e if crate::socket::backlog_full(OXS_DOMAIN_UNIX, ep.kind, e) => {
+            e if crate::lifecycle::backlog_full(OXS_DOMAIN_UNIX, ep.kind, e) => {
                 nap.sleep_unowned(deadline, interruptible)?
             }
             libc::EINTR if !interruptible => {}
@@ -452,7 +453,7 @@ impl Attempt {
 }
 
 fn dial_error(sock: &Socket, e: i32) -> Error {
-    crate::socket::connect_error(sock, e)
+    crate::lifecycle::connect_error(sock, e)
 }
 
 /// Waits until one pending attempt finishes or the wait ends. Returns the index of the
@@ -488,7 +489,7 @@ fn wait_any(
             let where_ = a.addr;
             return Ok((
                 where_,
-                Some(match pending_error(a.sock.fd())? {
+                Some(match a.sock.take_error()? {
                     0 => a.finish(),
                     e => Err(dial_error(&a.sock, e)),
                 }),

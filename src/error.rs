@@ -241,7 +241,7 @@ pub fn last_message() -> *const c_char {
             let Some(rec) = &last.record else { return EMPTY.as_ptr() };
             let arg = match &rec.arg {
                 SavedArg::None => String::new(),
-                SavedArg::Handle(h) => format!(" {}", crate::handle::describe(*h)),
+                SavedArg::Handle(h) => format!(" handle {h:#x}"),
                 SavedArg::Text(t) => format!(" {t}"),
                 SavedArg::Number(n) => format!(" {n}"),
             };

@@ -11,6 +11,7 @@
 use crate::error::{Error, Result};
 use crate::poller::Poller;
 use crate::socket::Socket;
+use crate::state_word::*;
 use crate::status::*;
 use crate::sync::SpinLock;
 use once_cell::sync::OnceCell;
@@ -26,6 +27,14 @@ pub enum Object {
 }
 
 impl Object {
+    /// Marks the object closed, so that calls woken from now on answer `OXS_ERR_CLOSED`.
+    fn mark_closing(&self) {
+        match self {
+            Object::Socket(s) => s.mark_closing(),
+            Object::Poller(p) => p.mark_closing(),
+        }
+    }
+
     /// Wakes the calls in flight on an object being closed.
     fn wake_in_flight(&self) {
         match self {
@@ -47,12 +56,6 @@ pub enum Kind {
     Socket,
     Poller,
 }
-
-const COUNT_MASK: u64 = (1 << 29) - 1;
-const TAKEN: u64 = 1 << 29; // the object was moved out (oxs_into_fd): nothing to drop
-const CLOSED: u64 = 1 << 30;
-const LIVE: u64 = 1 << 31;
-const GEN_SHIFT: u32 = 32;
 
 const CHUNK_BITS: u32 = 10;
 const CHUNK: usize = 1 << CHUNK_BITS;
@@ -110,27 +113,16 @@ pub struct Guard {
     object: &'static Object,
 }
 
-impl Guard {
-    /// True once another thread has closed the handle: a call that was woken should
-    /// then answer `OXS_ERR_CLOSED`.
-    pub fn closed(&self) -> bool {
-        self.slot.state.load(Ordering::Acquire) & CLOSED != 0
-    }
-
-    pub fn object(&self) -> &'static Object {
-        self.object
-    }
-}
-
 impl Drop for Guard {
     fn drop(&mut self) {
         release(self.slot, self.index);
     }
 }
 
-/// A call in flight on a socket handle.
+/// A call in flight on a socket handle: the socket, and the call's place in the table
+/// (held for its Drop, which ends the call).
 pub struct SocketRef {
-    pub guard: Guard,
+    _call: Guard,
     sock: &'static Socket,
 }
 
@@ -138,17 +130,6 @@ impl std::ops::Deref for SocketRef {
     type Target = Socket;
     fn deref(&self) -> &Socket {
         self.sock
-    }
-}
-
-impl SocketRef {
-    /// The error a failed blocking call reports: CLOSED when the handle was closed meanwhile.
-    pub fn or_closed(&self, e: Error) -> Error {
-        if self.guard.closed() {
-            Error::status(OXS_ERR_CLOSED)
-        } else {
-            e
-        }
     }
 }
 
@@ -171,13 +152,12 @@ pub fn acquire(handle: u64, kind: Kind) -> Result<Guard> {
     let slot = slot(index).ok_or_else(|| bad_handle(kind))?;
     let mut state = slot.state.load(Ordering::Relaxed);
     loop {
-        if state >> GEN_SHIFT != generation || state & (LIVE | CLOSED) != LIVE {
-            return Err(bad_handle(kind));
-        }
-        if state & COUNT_MASK == COUNT_MASK {
-            return Err(too_many_calls());
-        }
-        match slot.state.compare_exchange_weak(state, state + 1, Ordering::Acquire, Ordering::Relaxed) {
+        let entered = match enter(state, generation) {
+            Ok(entered) => entered,
+            Err(Refused::Stale) => return Err(bad_handle(kind)),
+            Err(Refused::Busy) => return Err(too_many_calls()),
+        };
+        match slot.state.compare_exchange_weak(state, entered, Ordering::Acquire, Ordering::Relaxed) {
             Ok(_) => break,
             Err(now) => state = now,
         }
@@ -198,7 +178,7 @@ pub fn acquire(handle: u64, kind: Kind) -> Result<Guard> {
 pub fn socket(handle: u64) -> Result<SocketRef> {
     let guard = acquire(handle, Kind::Socket)?;
     match guard.object {
-        Object::Socket(sock) => Ok(SocketRef { sock, guard }),
+        Object::Socket(sock) => Ok(SocketRef { sock, _call: guard }),
         Object::Poller(_) => Err(bad_handle(Kind::Socket)),
     }
 }
@@ -215,7 +195,7 @@ pub fn poller(handle: u64) -> Result<(Guard, &'static Arc<Poller>)> {
 #[inline]
 fn release(slot: &'static Slot, index: u32) {
     let before = slot.state.fetch_sub(1, Ordering::Release);
-    if before & COUNT_MASK == 1 && before & CLOSED != 0 {
+    if leaving_finalizes(before) {
         std::sync::atomic::fence(Ordering::Acquire);
         finalize(slot, index);
     }
@@ -238,21 +218,14 @@ fn finalize(slot: &'static Slot, index: u32) {
     free_slot(slot, index, state);
 }
 
-/// A slot in the middle of its final close (`finalize` is running in some thread).
-fn finalizing(state: u64) -> bool {
-    state & (LIVE | CLOSED) == LIVE | CLOSED && state & COUNT_MASK == 0
-}
-
 /// Gives a slot a new generation and puts it back on the free list; retires it when
 /// its generations are exhausted, so that no handle value is ever issued twice.
 fn free_slot(slot: &'static Slot, index: u32, state: u64) {
-    let generation = state >> GEN_SHIFT;
-    if generation >= u32::MAX as u64 {
-        slot.state.store(generation << GEN_SHIFT, Ordering::Release);
-        return;
+    let (word, reusable) = freed(state);
+    slot.state.store(word, Ordering::Release);
+    if reusable {
+        FREE.lock().released.push(index);
     }
-    slot.state.store((generation + 1) << GEN_SHIFT, Ordering::Release);
-    FREE.lock().released.push(index);
 }
 
 /// Puts an object in the table and returns its new handle.
@@ -292,6 +265,7 @@ pub fn close(handle: u64, kind: Kind) -> Result<()> {
     if before & CLOSED != 0 {
         return Err(bad_handle(kind)); // another thread's close won the race
     }
+    guard.object.mark_closing();
     if before & COUNT_MASK > 1 {
         guard.object.wake_in_flight();
         if kind == Kind::Poller {
@@ -319,13 +293,12 @@ pub fn poller_signal_safe(handle: u64) -> std::result::Result<(Guard, &'static A
     let slot = slot(index).ok_or(OXS_ERR_BAD_HANDLE)?;
     let mut state = slot.state.load(Ordering::Relaxed);
     loop {
-        if state >> GEN_SHIFT != generation || state & (LIVE | CLOSED) != LIVE {
-            return Err(OXS_ERR_BAD_HANDLE);
-        }
-        if state & COUNT_MASK == COUNT_MASK {
-            return Err(OXS_ERR_BUSY);
-        }
-        match slot.state.compare_exchange_weak(state, state + 1, Ordering::Acquire, Ordering::Relaxed) {
+        let entered = match enter(state, generation) {
+            Ok(entered) => entered,
+            Err(Refused::Stale) => return Err(OXS_ERR_BAD_HANDLE),
+            Err(Refused::Busy) => return Err(OXS_ERR_BUSY),
+        };
+        match slot.state.compare_exchange_weak(state, entered, Ordering::Acquire, Ordering::Relaxed) {
             Ok(_) => break,
             Err(now) => state = now,
         }
@@ -362,11 +335,6 @@ pub fn take(handle: u64, kind: Kind) -> Result<Object> {
     Ok(object)
 }
 
-/// How a handle is named in error messages.
-pub fn describe(handle: u64) -> String {
-    format!("handle {handle:#x}")
-}
-
 fn register_fork_handler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -384,31 +352,35 @@ extern "C" fn after_fork_in_child() {
         let Some(chunk) = chunk.get() else { continue };
         for (i, slot) in chunk.iter().enumerate() {
             let state = slot.state.load(Ordering::Relaxed);
-            if state & LIVE == 0 {
-                continue;
-            }
             let index = (c * CHUNK + i) as u32;
-            if finalizing(state) {
+            match after_fork(state) {
+                AfterFork::Nothing => {}
                 // A thread of the parent was in the middle of this slot's final close (a
                 // lingering close(2), say): the object may be half dropped and its
                 // descriptor number already reused by another open. Leave both alone —
                 // at worst the child keeps one descriptor open — and free the slot.
-                free_slot(slot, index, state);
-                continue;
-            }
-            // SAFETY: the slot is LIVE and not finalizing (so its object is initialized
-            // and whole), and no other thread exists in the child.
-            if let Object::Socket(s) = unsafe { (*slot.object.get()).assume_init_ref() } {
-                s.reset_after_fork();
-            }
-            if state & CLOSED != 0 {
-                // Closed while calls were in flight in the parent: finish the close here.
-                slot.state.store(state & !COUNT_MASK | 1, Ordering::Relaxed);
-                release(slot, index);
-            } else {
-                slot.state.store(state & !COUNT_MASK, Ordering::Relaxed);
+                AfterFork::FreeUntouched => free_slot(slot, index, state),
+                AfterFork::FinishClose => {
+                    reset_socket_locks(slot);
+                    // Closed while calls were in flight in the parent: finish it here.
+                    slot.state.store(state & !COUNT_MASK | 1, Ordering::Relaxed);
+                    release(slot, index);
+                }
+                AfterFork::ForgetCalls => {
+                    reset_socket_locks(slot);
+                    slot.state.store(state & !COUNT_MASK, Ordering::Relaxed);
+                }
             }
         }
+    }
+}
+
+/// Resets the small lock of a live slot's socket in a forked child.
+fn reset_socket_locks(slot: &Slot) {
+    // SAFETY: called for LIVE slots that are not finalizing (so the object is initialized
+    // and whole), in a child where no other thread exists.
+    if let Object::Socket(s) = unsafe { (*slot.object.get()).assume_init_ref() } {
+        s.reset_after_fork();
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::addr::oxs_addr;
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::handle::SocketRef;
+use crate::socket::Socket;
 use crate::status::*;
 use crate::wait::{retry_io, Dir};
 use std::time::Instant;
@@ -22,11 +22,11 @@ impl Received {
     }
 }
 
-fn is_message_type(sock: &SocketRef) -> bool {
+fn is_message_type(sock: &Socket) -> bool {
     sock.kind != OXS_TYPE_STREAM
 }
 
-fn check_recv_flags(sock: &SocketRef, flags: i32) -> Result<i32> {
+fn check_recv_flags(sock: &Socket, flags: i32) -> Result<i32> {
     if flags & !(OXS_MSG_OOB | OXS_MSG_PEEK | OXS_MSG_DONTWAIT | OXS_MSG_WAITALL) != 0 {
         return Err(Error::invalid(format!("unknown message flags {flags:#x}")));
     }
@@ -34,7 +34,7 @@ fn check_recv_flags(sock: &SocketRef, flags: i32) -> Result<i32> {
     Ok(flags)
 }
 
-fn check_send_flags(sock: &SocketRef, flags: i32) -> Result<i32> {
+fn check_send_flags(sock: &Socket, flags: i32) -> Result<i32> {
     if flags & !(OXS_MSG_OOB | OXS_MSG_PEEK | OXS_MSG_DONTWAIT | OXS_MSG_WAITALL) != 0 {
         return Err(Error::invalid(format!("unknown message flags {flags:#x}")));
     }
@@ -45,7 +45,7 @@ fn check_send_flags(sock: &SocketRef, flags: i32) -> Result<i32> {
     Ok(flags)
 }
 
-fn check_oob(sock: &SocketRef, flags: i32) -> Result<()> {
+fn check_oob(sock: &Socket, flags: i32) -> Result<()> {
     if flags & OXS_MSG_OOB != 0 && !(sock.kind == OXS_TYPE_STREAM && sock.domain != OXS_DOMAIN_UNIX) {
         return Err(Error::unsupported("out-of-band data is for TCP sockets only"));
     }
@@ -53,7 +53,7 @@ fn check_oob(sock: &SocketRef, flags: i32) -> Result<()> {
 }
 
 /// `recv(2)`, with `from` filled when asked (`recvfrom(2)`).
-pub fn recv(sock: &SocketRef, buf: &mut [u8], flags: i32, from: Option<&mut oxs_addr>) -> Result<Received> {
+pub fn recv(sock: &Socket, buf: &mut [u8], flags: i32, from: Option<&mut oxs_addr>) -> Result<Received> {
     let flags = check_recv_flags(sock, flags)?;
     if buf.is_empty() && !is_message_type(sock) && from.is_none() {
         return Ok(Received { len: 0, full: 0 });
@@ -84,7 +84,7 @@ pub fn recv(sock: &SocketRef, buf: &mut [u8], flags: i32, from: Option<&mut oxs_
             n
         }
     };
-    if full == 0 && cap > 0 && sock.guard.closed() {
+    if full == 0 && cap > 0 && sock.closing() {
         return Err(Error::status(OXS_ERR_CLOSED));
     }
     if flags & OXS_MSG_WAITALL != 0 && flags & OXS_MSG_PEEK == 0 && !is_message_type(sock) && full > 0 {
@@ -97,7 +97,7 @@ pub fn recv(sock: &SocketRef, buf: &mut [u8], flags: i32, from: Option<&mut oxs_
 /// MSG_WAITALL on a descriptor that is O_NONBLOCK because of a timeout: the kernel
 /// returns what is there, so the rest is read here, within the same deadline. As with
 /// the kernel's WAITALL, the end of the stream or an error returns what arrived.
-fn wait_all(sock: &SocketRef, rest: &mut [u8], flags: i32, deadline: &mut Option<Instant>) -> usize {
+fn wait_all(sock: &Socket, rest: &mut [u8], flags: i32, deadline: &mut Option<Instant>) -> usize {
     let mut done = 0;
     while done < rest.len() {
         let tail = &mut rest[done..];
@@ -115,7 +115,7 @@ fn wait_all(sock: &SocketRef, rest: &mut [u8], flags: i32, deadline: &mut Option
 }
 
 /// `send(2)`, always with MSG_NOSIGNAL.
-pub fn send(sock: &SocketRef, buf: &[u8], flags: i32, to: Option<&oxs_addr>) -> Result<usize> {
+pub fn send(sock: &Socket, buf: &[u8], flags: i32, to: Option<&oxs_addr>) -> Result<usize> {
     let flags = check_send_flags(sock, flags)?;
     let dontwait = flags & OXS_MSG_DONTWAIT != 0;
     let flags = flags | crate::wait::send_flags(sock);
@@ -136,7 +136,7 @@ pub fn send(sock: &SocketRef, buf: &[u8], flags: i32, to: Option<&oxs_addr>) -> 
 
 /// Writes the whole buffer; the write timeout is a deadline for the whole call.
 /// Returns the bytes moved, with the error that stopped it if any.
-pub fn write_all(sock: &SocketRef, buf: &[u8]) -> (usize, Result<()>) {
+pub fn write_all(sock: &Socket, buf: &[u8]) -> (usize, Result<()>) {
     let mut done = 0;
     let mut deadline: Option<Instant> = None;
     let flags = crate::wait::send_flags(sock);
@@ -160,12 +160,12 @@ pub fn write_all(sock: &SocketRef, buf: &[u8]) -> (usize, Result<()>) {
 /// A send on a blocking stream socket returns short only when a signal interrupted it
 /// after some bytes went out (send(2)): the signal is then gone, and an interruptible
 /// handle must still report it, or Ctrl-C would never stop a large write.
-fn interrupted_after_some_bytes(sock: &SocketRef) -> bool {
+fn interrupted_after_some_bytes(sock: &Socket) -> bool {
     sock.interruptible() && sock.kind == OXS_TYPE_STREAM && !sock.fd_nonblocking()
 }
 
 /// Reads until the buffer is full; `OXS_ERR_UNEXPECTED_EOF` when the stream ends first.
-pub fn read_exact(sock: &SocketRef, buf: &mut [u8]) -> (usize, Result<()>) {
+pub fn read_exact(sock: &Socket, buf: &mut [u8]) -> (usize, Result<()>) {
     let mut done = 0;
     let mut deadline: Option<Instant> = None;
     while done < buf.len() {
@@ -176,7 +176,7 @@ pub fn read_exact(sock: &SocketRef, buf: &mut [u8]) -> (usize, Result<()>) {
             unsafe { libc::recv(sock.fd(), ptr.cast(), len, 0) }
         });
         match r {
-            Ok(0) if sock.guard.closed() => return (done, Err(Error::status(OXS_ERR_CLOSED))),
+            Ok(0) if sock.closing() => return (done, Err(Error::status(OXS_ERR_CLOSED))),
             Ok(0) => {
                 let msg = format!("the stream ended after {done} of {} bytes", buf.len());
                 return (done, Err(Error::new(OXS_ERR_UNEXPECTED_EOF, msg)));
@@ -188,7 +188,7 @@ pub fn read_exact(sock: &SocketRef, buf: &mut [u8]) -> (usize, Result<()>) {
     (done, Ok(()))
 }
 
-pub fn shutdown(sock: &SocketRef, how: i32) -> Result<()> {
+pub fn shutdown(sock: &Socket, how: i32) -> Result<()> {
     let how = match how {
         OXS_SHUT_READ => libc::SHUT_RD,
         OXS_SHUT_WRITE => libc::SHUT_WR,

@@ -3,8 +3,7 @@
 
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::handle::SocketRef;
-use crate::socket::{pending_error, Socket};
+use crate::socket::Socket;
 use crate::status::*;
 
 fn name(option: i32) -> &'static str {
@@ -113,7 +112,7 @@ fn out_of_range(option: i32, value: i64, what: &str) -> Error {
     Error::invalid(format!("option {}: value {value} is out of range ({what})", name(option)))
 }
 
-pub fn set(s: &SocketRef, option: i32, value: i64) -> Result<()> {
+pub fn set(s: &Socket, option: i32, value: i64) -> Result<()> {
     match kind(s, option)? {
         Kind::Flag(level, opt) => {
             check_flag(option, value)?;
@@ -163,7 +162,7 @@ fn check_flag(option: i32, value: i64) -> Result<()> {
     }
 }
 
-pub fn get(s: &SocketRef, option: i32) -> Result<i64> {
+pub fn get(s: &Socket, option: i32) -> Result<i64> {
     match kind(s, option)? {
         Kind::Flag(level, opt) => Ok((get_int(s.fd(), level, opt)? != 0) as i64),
         Kind::Int(level, opt, _, _) => Ok(get_int(s.fd(), level, opt)? as i64),
@@ -182,9 +181,9 @@ pub fn get(s: &SocketRef, option: i32) -> Result<i64> {
     }
 }
 
-fn read_only(s: &SocketRef, option: i32) -> Result<i64> {
+fn read_only(s: &Socket, option: i32) -> Result<i64> {
     match option {
-        OXS_OPT_ERROR => Ok(match pending_error(s.fd())? {
+        OXS_OPT_ERROR => Ok(match s.take_error()? {
             0 => OXS_OK as i64,
             e => Error::os(e).status as i64,
         }),
@@ -198,11 +197,6 @@ fn read_only(s: &SocketRef, option: i32) -> Result<i64> {
             Ok(if option == OXS_OPT_PEER_UID { cred.uid as i64 } else { cred.pid as i64 })
         }
     }
-}
-
-/// IPV6_V6ONLY of an IPv6 socket.
-pub fn v6only(s: &Socket) -> Result<bool> {
-    Ok(get_int(s.fd(), libc::IPPROTO_IPV6, libc::IPV6_V6ONLY)? != 0)
 }
 
 pub(crate) fn set_int(fd: i32, level: i32, opt: i32, value: i32) -> Result<()> {
@@ -236,7 +230,7 @@ fn getsockopt<T: Copy>(fd: i32, level: i32, opt: i32) -> Result<T> {
 }
 
 /// `oxs_join_multicast` / `oxs_leave_multicast`.
-pub fn multicast(s: &SocketRef, group: &str, interface: Option<&str>, join: bool) -> Result<()> {
+pub fn multicast(s: &Socket, group: &str, interface: Option<&str>, join: bool) -> Result<()> {
     if !is_ip_datagram(s) {
         return Err(Error::unsupported("multicast needs an IPv4 or IPv6 datagram socket"));
     }

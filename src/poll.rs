@@ -63,7 +63,7 @@ pub fn poll(items: &mut [oxs_pollitem], timeout_ms: i32) -> Result<usize> {
     for ((pfd, it), r) in fds.iter().zip(items.iter_mut()).zip(refs.iter()) {
         it.revents = match r {
             None => OXS_POLL_INVALID,
-            Some(r) if r.guard.closed() => OXS_POLL_INVALID,
+            Some(r) if r.closing() => OXS_POLL_INVALID,
             Some(_) => revents(pfd.revents),
         };
         ready += (it.revents != 0) as usize;

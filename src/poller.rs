@@ -9,7 +9,7 @@
 
 use crate::consts::*;
 use crate::error::{errno, Error, Result};
-use crate::handle::{Guard, SocketRef};
+use crate::socket::{Socket, Watcher};
 use crate::status::*;
 use std::collections::HashMap;
 use std::os::fd::RawFd;
@@ -130,7 +130,7 @@ impl Poller {
         self.regs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn add(self: &Arc<Self>, sock: &SocketRef, events: i32, token: u64) -> Result<()> {
+    pub fn add(self: &Arc<Self>, sock: &Socket, events: i32, token: u64) -> Result<()> {
         let ev = check_events(events)?;
         let mut regs = self.regs();
         if regs.by_fd.contains_key(&sock.fd()) {
@@ -152,15 +152,16 @@ impl Poller {
         regs.slots[slot as usize] = (generation, token);
         regs.by_fd.insert(sock.fd(), slot);
         drop(regs);
-        sock.extras.lock().pollers.push(Arc::downgrade(self));
-        if sock.guard.closed() {
+        let me: std::sync::Weak<dyn Watcher> = Arc::downgrade(self) as std::sync::Weak<Poller>;
+        sock.extras.lock().pollers.push(me);
+        if sock.closing() {
             // Closed while this add was in flight, after the close left its pollers.
             self.forget(sock.fd());
         }
         Ok(())
     }
 
-    pub fn modify(&self, sock: &SocketRef, events: i32, token: u64) -> Result<()> {
+    pub fn modify(&self, sock: &Socket, events: i32, token: u64) -> Result<()> {
         let ev = check_events(events)?;
         let mut regs = self.regs();
         let slot =
@@ -171,28 +172,13 @@ impl Poller {
         Ok(())
     }
 
-    pub fn remove(self: &Arc<Self>, sock: &SocketRef) -> Result<()> {
+    pub fn remove(self: &Arc<Self>, sock: &Socket) -> Result<()> {
         if !self.forget(sock.fd()) {
             return Err(Error::invalid("the socket is not in this poller"));
         }
-        sock.extras.lock().pollers.retain(|w| !std::ptr::eq(w.as_ptr(), Arc::as_ptr(self)));
+        let me = Arc::as_ptr(self) as *const ();
+        sock.extras.lock().pollers.retain(|w| !std::ptr::eq(w.as_ptr() as *const (), me));
         Ok(())
-    }
-
-    /// Drops the registration of `fd` (a socket being closed or removed); false when
-    /// it had none. In a forked child the poller belongs to the parent: left alone.
-    pub(crate) fn forget(&self, fd: RawFd) -> bool {
-        // SAFETY: getpid has no preconditions.
-        if self.pid != unsafe { libc::getpid() } {
-            return false;
-        }
-        let mut regs = self.regs();
-        let Some(slot) = regs.by_fd.remove(&fd) else { return false };
-        let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
-        // A new generation, so that events already reported for it are dropped.
-        regs.slots[slot as usize] = (next_generation(regs.slots[slot as usize].0), 0);
-        regs.free.push(slot);
-        true
     }
 
     /// Asks every current wait to return, or the next one if none is in progress.
@@ -203,8 +189,12 @@ impl Poller {
         unsafe { libc::write(self.wake_fd, &one as *const u64 as *const libc::c_void, 8) };
     }
 
-    pub(crate) fn wake_for_close(&self) {
+    /// Marks the poller closed; done by the handle table before it wakes the waits.
+    pub(crate) fn mark_closing(&self) {
         self.closed.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn wake_for_close(&self) {
         self.wake();
     }
 
@@ -222,9 +212,9 @@ impl Poller {
     }
 
     /// Waits for events (contract §9). Returns how many were stored in `out`.
-    pub fn wait(&self, guard: &Guard, out: &mut [oxs_event], timeout_ms: i32) -> Result<usize> {
+    pub fn wait(&self, out: &mut [oxs_event], timeout_ms: i32) -> Result<usize> {
         self.waiters.fetch_add(1, Ordering::SeqCst);
-        let result = self.wait_inner(guard, out, timeout_ms);
+        let result = self.wait_inner(out, timeout_ms);
         if self.waiters.fetch_sub(1, Ordering::SeqCst) == 1 && matches!(result, Ok((_, true))) {
             self.drain_wake(); // the last waiter out after a wake resets the eventfd
         }
@@ -236,7 +226,7 @@ impl Poller {
     }
 
     /// Returns (events stored, whether a wake ended the wait).
-    fn wait_inner(&self, guard: &Guard, out: &mut [oxs_event], timeout_ms: i32) -> Result<(usize, bool)> {
+    fn wait_inner(&self, out: &mut [oxs_event], timeout_ms: i32) -> Result<(usize, bool)> {
         let start = self.woken.load(Ordering::SeqCst);
         if start != self.answered.load(Ordering::SeqCst) {
             self.answer_wake(start);
@@ -253,7 +243,7 @@ impl Poller {
             };
             // SAFETY: batch has room for cap <= BATCH events.
             let n = unsafe { libc::epoll_wait(self.epfd, batch.as_mut_ptr(), cap as i32, t) };
-            if guard.closed() || self.closed.load(Ordering::SeqCst) {
+            if self.closed.load(Ordering::SeqCst) {
                 return Err(Error::status(OXS_ERR_CLOSED));
             }
             if n < 0 {
@@ -306,6 +296,24 @@ impl Poller {
             }
         }
         (stored, wake_seen)
+    }
+}
+
+impl Watcher for Poller {
+    /// Drops the registration of `fd` (a socket being closed or removed); false when
+    /// it had none. In a forked child the poller belongs to the parent: left alone.
+    fn forget(&self, fd: RawFd) -> bool {
+        // SAFETY: getpid has no preconditions.
+        if self.pid != unsafe { libc::getpid() } {
+            return false;
+        }
+        let mut regs = self.regs();
+        let Some(slot) = regs.by_fd.remove(&fd) else { return false };
+        let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
+        // A new generation, so that events already reported for it are dropped.
+        regs.slots[slot as usize] = (next_generation(regs.slots[slot as usize].0), 0);
+        regs.free.push(slot);
+        true
     }
 }
 

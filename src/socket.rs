@@ -1,25 +1,29 @@
 //! The socket object behind a handle, and the lifecycle calls of contract §4:
 //! open, bind, listen, accept, connect, and the final close.
 
-use crate::addr::{self, oxs_addr};
+use crate::addr::oxs_addr;
 use crate::consts::*;
-use crate::error::{errno, Error, Result};
+use crate::error::{Error, Result};
 use crate::fdset;
-use crate::handle::SocketRef;
-use crate::poller::Poller;
-use crate::resolve;
 use crate::status::*;
 use crate::sync::SpinLock;
-use crate::wait;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Weak;
-use std::time::{Duration, Instant};
 
 const NONBLOCKING: u32 = 1; // the caller's OXS_OPT_NONBLOCKING
 const INTERRUPTIBLE: u32 = 2; // OXS_OPT_INTERRUPTIBLE
 const FD_NONBLOCK: u32 = 4; // the descriptor's O_NONBLOCK, as we last set it
 const CONNECTING: u32 = 8; // a non-blocking connect was started
+const CLOSING: u32 = 16; // the handle was closed: calls woken now answer OXS_ERR_CLOSED
+
+/// What a socket can be registered in (a poller): it must forget the socket's
+/// descriptor when the socket leaves it (closed, or handed out by `oxs_into_fd`). A
+/// trait, so that the socket need not know the poller.
+pub(crate) trait Watcher: Send + Sync {
+    /// Drops the registration of `fd`; false when there was none.
+    fn forget(&self, fd: RawFd) -> bool;
+}
 
 /// A Unix socket file that this socket created and removes on close (contract §8).
 pub(crate) struct UnixFile {
@@ -32,7 +36,7 @@ pub(crate) struct UnixFile {
 #[derive(Default)]
 pub(crate) struct Extras {
     pub unix_file: Option<Box<UnixFile>>,
-    pub pollers: Vec<Weak<Poller>>,
+    pub pollers: Vec<Weak<dyn Watcher>>,
     /// Calls in flight that need the descriptor O_NONBLOCK for themselves (a connect
     /// with a deadline). With `FD_NONBLOCK`, this lock makes the socket the one owner of
     /// O_NONBLOCK: a concurrent `OXS_OPT_NONBLOCKING` change is never undone.
@@ -92,7 +96,7 @@ impl Socket {
     }
 
     /// A socket whose descriptor starts O_NONBLOCK (for a connect with a deadline); the
-    /// caller clears it with `clear_fresh_nonblock` once connected.
+    /// caller clears it with `sys::clear_fresh_nonblock` once connected.
     pub(crate) fn open_nonblocking(domain: i32, kind: i32) -> Result<Socket> {
         Socket::open_with(domain, kind, 0, libc::SOCK_NONBLOCK)
     }
@@ -115,17 +119,16 @@ impl Socket {
             }
             _ => {}
         }
-        // SAFETY: plain socket(2) call with checked arguments.
-        let fd = unsafe {
-            libc::socket(af_of(domain), sock_type_of(kind) | libc::SOCK_CLOEXEC | sock_flags, protocol)
+        let ty = socket2::Type::from(sock_type_of(kind) | libc::SOCK_CLOEXEC | sock_flags);
+        let protocol_arg = (protocol != 0).then(|| socket2::Protocol::from(protocol));
+        let fd = match socket2::Socket::new_raw(socket2::Domain::from(af_of(domain)), ty, protocol_arg) {
+            Ok(s) => s.into_raw_fd(),
+            // socket(2) says EINVAL for an unknown protocol.
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                return Err(Error::unsupported(format!("protocol {protocol} for this domain and type")))
+            }
+            Err(e) => return Err(Error::io(e)),
         };
-        if fd < 0 {
-            return Err(match errno() {
-                // socket(2) says EINVAL for an unknown protocol.
-                libc::EINVAL => Error::unsupported(format!("protocol {protocol} for this domain and type")),
-                e => Error::os(e),
-            });
-        }
         Ok(Socket::adopt(fd, domain, kind, 0))
     }
 
@@ -167,14 +170,9 @@ impl Socket {
         if kind == OXS_TYPE_RAW {
             return Err(Error::unsupported("Unix sockets have no RAW type"));
         }
-        let mut fds = [-1; 2];
-        // SAFETY: fds has room for the two descriptors socketpair writes.
-        let rc = unsafe {
-            libc::socketpair(libc::AF_UNIX, sock_type_of(kind) | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
-        };
-        if rc != 0 {
-            return Err(Error::last_os());
-        }
+        let ty = socket2::Type::from(sock_type_of(kind) | libc::SOCK_CLOEXEC);
+        let (a, b) = socket2::Socket::pair_raw(socket2::Domain::UNIX, ty, None).map_err(Error::io)?;
+        let fds = [a.into_raw_fd(), b.into_raw_fd()];
         Ok((Socket::adopt(fds[0], OXS_DOMAIN_UNIX, kind, 0), Socket::adopt(fds[1], OXS_DOMAIN_UNIX, kind, 0)))
     }
 
@@ -206,6 +204,45 @@ impl Socket {
     /// True when the descriptor is O_NONBLOCK (the caller's mode or a timeout).
     pub fn fd_nonblocking(&self) -> bool {
         self.flag(FD_NONBLOCK)
+    }
+
+    /// True once the handle has been closed (`oxs_close` from another thread): a call
+    /// that was woken then answers `OXS_ERR_CLOSED`.
+    #[inline]
+    pub fn closing(&self) -> bool {
+        self.flags.load(Ordering::Acquire) & CLOSING != 0
+    }
+
+    /// Marks the socket closed; done by the handle table before it wakes the calls.
+    pub(crate) fn mark_closing(&self) {
+        self.flags.fetch_or(CLOSING, Ordering::AcqRel);
+    }
+
+    /// The error a failed blocking call reports: CLOSED when the handle was closed meanwhile.
+    pub fn or_closed(&self, e: Error) -> Error {
+        if self.closing() {
+            Error::status(OXS_ERR_CLOSED)
+        } else {
+            e
+        }
+    }
+
+    /// True once a non-blocking connect has been started (a repeat then answers OK
+    /// when it has finished).
+    pub fn connecting(&self) -> bool {
+        self.flag(CONNECTING)
+    }
+
+    pub fn set_connecting(&self) {
+        self.set_flag(CONNECTING, true);
+    }
+
+    /// Reads and clears the pending error (SO_ERROR): its errno, 0 when none.
+    pub fn take_error(&self) -> Result<i32> {
+        match self.sys().take_error() {
+            Ok(pending) => Ok(pending.and_then(|e| e.raw_os_error()).unwrap_or(0)),
+            Err(e) => Err(Error::io(e)),
+        }
     }
 
     pub fn interruptible(&self) -> bool {
@@ -293,13 +330,8 @@ impl Socket {
         if let Some(w) = &extras.wake {
             return Ok(w.as_raw_fd());
         }
-        // SAFETY: plain eventfd(2) call; the result is checked before it is owned.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        if fd < 0 {
-            return Err(Error::last_os());
-        }
-        // SAFETY: fd is a new descriptor that nothing else owns.
-        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        let owned = crate::sys::eventfd()?;
+        let fd = owned.as_raw_fd();
         extras.wake = Some(owned);
         Ok(fd)
     }
@@ -313,7 +345,7 @@ impl Socket {
         self.leave_pollers();
         let _ = self.sys().shutdown(std::net::Shutdown::Both); // ENOTCONN is harmless
         if let Some(w) = &self.extras.lock().wake {
-            crate::wait::signal_eventfd(w.as_raw_fd());
+            crate::sys::eventfd_signal(w.as_raw_fd());
         }
     }
 
@@ -328,7 +360,7 @@ impl Socket {
         self.leave_pollers();
         self.extras.lock().unix_file = None;
         if self.flag(FD_NONBLOCK) != self.nonblocking() {
-            let _ = set_o_nonblock(fd, self.nonblocking());
+            let _ = self.sys().set_nonblocking(self.nonblocking());
         }
         fdset::release(fd);
         self.fd = -1;
@@ -340,7 +372,7 @@ impl Socket {
         self.forget_pollers(pollers);
     }
 
-    fn forget_pollers(&self, pollers: Vec<Weak<Poller>>) {
+    fn forget_pollers(&self, pollers: Vec<Weak<dyn Watcher>>) {
         for p in pollers.iter().filter_map(Weak::upgrade) {
             p.forget(self.fd);
         }
@@ -386,228 +418,6 @@ impl Drop for Socket {
         // close(2) is never retried (contract §1).
         unsafe { libc::close(self.fd) };
     }
-}
-
-/// Makes a descriptor from `open_nonblocking` blocking with one system call: its only
-/// status flag is O_NONBLOCK, so F_SETFL with none clears it.
-pub(crate) fn clear_fresh_nonblock(fd: RawFd) -> Result<()> {
-    // SAFETY: fcntl on a descriptor we own.
-    if unsafe { libc::fcntl(fd, libc::F_SETFL, 0) } != 0 {
-        return Err(Error::last_os());
-    }
-    Ok(())
-}
-
-pub(crate) fn set_o_nonblock(fd: RawFd, on: bool) -> Result<()> {
-    // SAFETY: fcntl on a descriptor we own.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 {
-        return Err(Error::last_os());
-    }
-    let new = if on { flags | libc::O_NONBLOCK } else { flags & !libc::O_NONBLOCK };
-    // SAFETY: as above.
-    if new != flags && unsafe { libc::fcntl(fd, libc::F_SETFL, new) } < 0 {
-        return Err(Error::last_os());
-    }
-    Ok(())
-}
-
-/// Reads address text by the socket's domain (contract §4, address text).
-pub fn address_for(sock: &Socket, text: &str) -> Result<oxs_addr> {
-    match sock.domain {
-        OXS_DOMAIN_UNIX => addr::parse_unix(text),
-        OXS_DOMAIN_INET => {
-            if text.starts_with('[') {
-                return Err(Error::address("an IPv6 address on an IPv4 socket"));
-            }
-            if let Some(r) = addr::parse_v4(text) {
-                return r.map(oxs_addr::from_ip);
-            }
-            let (host, port) = resolve::split_host_port(text)?;
-            Ok(oxs_addr::from_ip(resolve::lookup(host, port, libc::AF_INET, false)?[0]))
-        }
-        _ => {
-            let v6only = crate::options::v6only(sock).unwrap_or(false);
-            if text.starts_with('[') {
-                return addr::parse_bracketed(text).map(oxs_addr::from_ip);
-            }
-            if let Some(r) = addr::parse_v4(text) {
-                if v6only {
-                    return Err(Error::address("an IPv4 address on an IPv6 socket with V6ONLY set"));
-                }
-                return r.map(|sa| oxs_addr::from_ip(addr::v4_mapped(sa)));
-            }
-            let (host, port) = resolve::split_host_port(text)?;
-            Ok(oxs_addr::from_ip(resolve::lookup(host, port, libc::AF_INET6, !v6only)?[0]))
-        }
-    }
-}
-
-fn check_fits(sock: &Socket, a: &oxs_addr) -> Result<()> {
-    a.validate()?;
-    if a.family() != af_of(sock.domain) {
-        return Err(Error::address("the address does not fit the socket's domain"));
-    }
-    Ok(())
-}
-
-pub fn bind(sock: &SocketRef, a: &oxs_addr) -> Result<()> {
-    check_fits(sock, a)?;
-    // SAFETY: a holds a validated sockaddr of a.len bytes.
-    if unsafe { libc::bind(sock.fd, a.as_sockaddr(), a.len) } != 0 {
-        return Err(Error::last_os());
-    }
-    Ok(())
-}
-
-pub fn listen(sock: &SocketRef, backlog: i32) -> Result<()> {
-    // The kernel caps the backlog at its maximum (somaxconn): ask for that when <= 0.
-    let backlog = if backlog <= 0 { i32::MAX } else { backlog };
-    // SAFETY: listen on our live descriptor.
-    if unsafe { libc::listen(sock.fd, backlog) } != 0 {
-        return Err(Error::last_os());
-    }
-    Ok(())
-}
-
-/// `accept(2)`: the new socket starts with the listener's library options, except
-/// NONBLOCKING (the kernel copies the socket-level ones itself).
-pub fn accept(sock: &SocketRef) -> Result<(Socket, oxs_addr)> {
-    let mut peer = oxs_addr::default();
-    let mut len: libc::socklen_t = 128;
-    let fd = wait::retry_io(sock, wait::Dir::Read, false, &mut None, || {
-        // SAFETY: peer.storage has 128 bytes, len says so.
-        unsafe { libc::accept4(sock.fd, peer.as_sockaddr_mut(), &mut len, libc::SOCK_CLOEXEC) as isize }
-    })? as RawFd;
-    peer.len = len.min(128);
-    if peer.len < 2 {
-        peer = oxs_addr::from_bytes(&(libc::AF_UNIX as libc::sa_family_t).to_ne_bytes())?;
-    }
-    let new = Socket::adopt(fd, sock.domain, sock.kind, sock.flags.load(Ordering::Relaxed) & INTERRUPTIBLE);
-    new.set_timeouts(
-        Some(sock.read_timeout_ms()),
-        Some(sock.write_timeout_ms()),
-        Some(sock.connect_timeout_ms()),
-    )?;
-    Ok((new, peer))
-}
-
-pub(crate) fn connect_error(sock: &Socket, e: i32) -> Error {
-    match e {
-        libc::ENOENT | libc::EPROTOTYPE if sock.domain == OXS_DOMAIN_UNIX => {
-            Error::os_as(OXS_ERR_CONNECTION_REFUSED, e)
-        }
-        // A non-blocking TCP connect fails with EAGAIN when no local port is left: a
-        // failure, not a connect in progress.
-        libc::EAGAIN => Error::new(OXS_ERR_ADDRESS_NOT_AVAILABLE, "no local port is free").with_errno(e),
-        _ => Error::os(e),
-    }
-}
-
-/// True for a connect that fails with EAGAIN while the peer has no room (a Unix stream
-/// or seqpacket listener whose backlog is full): the attempt does not go on, the
-/// kernel's blocking connect would sleep on the *listener's* queue, and no descriptor of
-/// ours reports when there is room (NOTES.md, Found by review).
-pub(crate) fn backlog_full(domain: i32, kind: i32, e: i32) -> bool {
-    e == libc::EAGAIN && domain == OXS_DOMAIN_UNIX && kind != OXS_TYPE_DGRAM
-}
-
-/// `connect(2)` bounded by `OXS_OPT_CONNECT_TIMEOUT_MS` alone (contract §4, Connect).
-///
-/// Three paths: the caller's non-blocking mode (one attempt); a plain blocking TCP or
-/// Unix datagram connect (the system call alone, woken by `oxs_close`'s shutdown); and
-/// every other connect — one with a deadline, or a Unix stream one whose wait the
-/// shutdown cannot reach — on a descriptor held O_NONBLOCK, waiting in poll(2).
-pub fn connect(sock: &SocketRef, a: &oxs_addr) -> Result<()> {
-    check_fits(sock, a)?;
-    let timeout = sock.connect_timeout_ms();
-    let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_millis(timeout));
-    let unix_stream = sock.domain == OXS_DOMAIN_UNIX && sock.kind != OXS_TYPE_DGRAM;
-    let addr = a.to_sock_addr();
-    let result = if sock.nonblocking() {
-        connect_once(sock, &addr)
-    } else if deadline.is_some() || unix_stream || sock.fd_nonblocking() {
-        sock.with_fd_nonblocking(|| connect_waiting(sock, &addr, deadline))
-    } else {
-        connect_blocking(sock, &addr)
-    };
-    result.map_err(|e| sock.or_closed(e))
-}
-
-/// One attempt on a non-blocking handle.
-fn connect_once(sock: &SocketRef, addr: &socket2::SockAddr) -> Result<()> {
-    let Err(e) = sock.sys().connect(addr) else { return Ok(()) };
-    match e.raw_os_error().unwrap_or(libc::EIO) {
-        // A non-blocking connect that has finished: repeating it answers OK from then on.
-        libc::EISCONN if sock.flag(CONNECTING) => Ok(()),
-        e @ (libc::EINPROGRESS | libc::EALREADY) => {
-            sock.set_flag(CONNECTING, true);
-            Err(Error::os_as(OXS_ERR_WOULD_BLOCK, e))
-        }
-        // No room in the listener's backlog: nothing goes on, the caller repeats it.
-        e if backlog_full(sock.domain, sock.kind, e) => Err(Error::os_as(OXS_ERR_WOULD_BLOCK, e)),
-        e => Err(connect_error(sock, e)),
-    }
-}
-
-/// A blocking connect on a descriptor held O_NONBLOCK: waits in poll(2) for a connect
-/// in progress, and naps (woken by `oxs_close`) while a Unix listener's backlog is full.
-fn connect_waiting(sock: &SocketRef, addr: &socket2::SockAddr, deadline: Option<Instant>) -> Result<()> {
-    let mut nap = wait::Nap::new();
-    loop {
-        let Err(e) = sock.sys().connect(addr) else { return Ok(()) };
-        match e.raw_os_error().unwrap_or(libc::EIO) {
-            libc::EISCONN if sock.flag(CONNECTING) => return Ok(()),
-            libc::EINPROGRESS | libc::EALREADY => {
-                wait::wait_fd(sock, libc::POLLOUT, deadline)?;
-                return match pending_error(sock.fd)? {
-                    0 => Ok(()),
-                    e => Err(connect_error(sock, e)),
-                };
-            }
-            e if backlog_full(sock.domain, sock.kind, e) => nap.sleep(sock, deadline)?,
-            libc::EINTR if sock.interruptible() => return Err(Error::os(libc::EINTR)),
-            libc::EINTR => {}
-            e => return Err(connect_error(sock, e)),
-        }
-    }
-}
-
-/// The plain blocking connect: the system call alone. A signal on a handle that is not
-/// interruptible lets the connect go on, and the wait for it is resumed.
-fn connect_blocking(sock: &SocketRef, addr: &socket2::SockAddr) -> Result<()> {
-    let Err(e) = sock.sys().connect(addr) else { return Ok(()) };
-    match e.raw_os_error().unwrap_or(libc::EIO) {
-        libc::EINTR if sock.interruptible() => Err(Error::os(libc::EINTR)),
-        libc::EINTR | libc::EINPROGRESS | libc::EALREADY => {
-            wait::wait_fd(sock, libc::POLLOUT, None)?;
-            match pending_error(sock.fd)? {
-                0 => Ok(()),
-                e => Err(connect_error(sock, e)),
-            }
-        }
-        e => Err(connect_error(sock, e)),
-    }
-}
-
-/// Reads and clears SO_ERROR.
-pub(crate) fn pending_error(fd: RawFd) -> Result<i32> {
-    let mut value: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: value and len describe an int-sized buffer.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            &mut value as *mut _ as *mut libc::c_void,
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return Err(Error::last_os());
-    }
-    Ok(value)
 }
 
 /// `getsockname` / `getpeername`.

@@ -7,7 +7,6 @@
 
 use crate::consts::*;
 use crate::error::{errno, Error, Result};
-use crate::handle::SocketRef;
 use crate::socket::Socket;
 use crate::status::*;
 use std::time::{Duration, Instant};
@@ -23,7 +22,7 @@ pub enum Dir {
 /// one whole-buffer operation; it is set on the first wait.
 #[inline]
 pub fn retry_io(
-    sock: &SocketRef,
+    sock: &Socket,
     dir: Dir,
     dontwait: bool,
     deadline: &mut Option<Instant>,
@@ -65,9 +64,9 @@ pub fn retry_io(
 /// Waits until the descriptor is ready for `events`, the deadline passes
 /// (`OXS_ERR_TIMED_OUT`, os error 0), the handle is closed (`OXS_ERR_CLOSED`), or a
 /// signal arrives on an interruptible handle (`OXS_ERR_INTERRUPTED`).
-pub fn wait_fd(sock: &SocketRef, events: i16, deadline: Option<Instant>) -> Result<()> {
+pub fn wait_fd(sock: &Socket, events: i16, deadline: Option<Instant>) -> Result<()> {
     loop {
-        if sock.guard.closed() {
+        if sock.closing() {
             return Err(Error::status(OXS_ERR_CLOSED));
         }
         let timeout = match deadline {
@@ -77,18 +76,12 @@ pub fn wait_fd(sock: &SocketRef, events: i16, deadline: Option<Instant>) -> Resu
                 ms => ms,
             },
         };
-        let mut pfd = libc::pollfd { fd: sock.fd(), events, revents: 0 };
-        // SAFETY: one valid pollfd.
-        let r = unsafe { libc::poll(&mut pfd, 1, timeout) };
-        if r > 0 {
-            return Ok(());
-        }
-        if r < 0 {
-            match errno() {
-                libc::EINTR if sock.interruptible() => return Err(sock.or_closed(Error::os(libc::EINTR))),
-                libc::EINTR => continue,
-                e => return Err(Error::os(e)),
-            }
+        match crate::sys::poll_one(sock.fd(), events, timeout) {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(libc::EINTR) if sock.interruptible() => return Err(sock.or_closed(Error::os(libc::EINTR))),
+            Err(libc::EINTR) => {}
+            Err(e) => return Err(Error::os(e)),
         }
     }
 }
@@ -137,25 +130,21 @@ impl Nap {
 
     /// Naps once: `OXS_ERR_CLOSED` when the handle is closed, `OXS_ERR_TIMED_OUT` when
     /// the deadline has passed, `OXS_ERR_INTERRUPTED` on a signal (interruptible handle).
-    pub fn sleep(&mut self, sock: &SocketRef, deadline: Option<Instant>) -> Result<()> {
+    pub fn sleep(&mut self, sock: &Socket, deadline: Option<Instant>) -> Result<()> {
         let wake = sock.wake_fd()?;
         // After the wake descriptor exists: a close before it did not write to it.
-        if sock.guard.closed() {
+        if sock.closing() {
             return Err(Error::status(OXS_ERR_CLOSED));
         }
         let ms = self.next_ms(deadline)?;
-        let mut pfd = libc::pollfd { fd: wake, events: libc::POLLIN, revents: 0 };
-        // SAFETY: one valid pollfd.
-        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
-        let e = errno();
-        if sock.guard.closed() {
+        let r = crate::sys::poll_one(wake, libc::POLLIN, ms);
+        if sock.closing() {
             return Err(Error::status(OXS_ERR_CLOSED));
         }
-        if r > 0 {
-            drain_eventfd(wake); // written by a forked child's close: not ours
-        }
-        if r < 0 && e == libc::EINTR && sock.interruptible() {
-            return Err(Error::os(libc::EINTR));
+        match r {
+            Ok(true) => crate::sys::eventfd_drain(wake), // a forked child's close: not ours
+            Err(libc::EINTR) if sock.interruptible() => return Err(Error::os(libc::EINTR)),
+            _ => {}
         }
         Ok(())
     }
@@ -164,11 +153,10 @@ impl Nap {
     /// deadline has passed, `OXS_ERR_INTERRUPTED` on a signal when `interruptible`.
     pub fn sleep_unowned(&mut self, deadline: Option<Instant>, interruptible: bool) -> Result<()> {
         let ms = self.next_ms(deadline)?;
-        // SAFETY: poll(2) with no descriptors is a sleep that a signal interrupts.
-        if unsafe { libc::poll(std::ptr::null_mut(), 0, ms) } < 0 && errno() == libc::EINTR && interruptible {
-            return Err(Error::os(libc::EINTR));
+        match crate::sys::poll_one(-1, 0, ms) {
+            Err(libc::EINTR) if interruptible => Err(Error::os(libc::EINTR)),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// The next nap's length, bounded by the deadline.
@@ -188,7 +176,7 @@ impl Nap {
     /// a connected socket (and wakes on the shutdown of `oxs_close`); for an unconnected
     /// one it says "writable" at once, so once a reported room turned out not to be
     /// there, the wait naps instead.
-    pub fn wait_for_room(&mut self, sock: &SocketRef, deadline: Option<Instant>) -> Result<()> {
+    pub fn wait_for_room(&mut self, sock: &Socket, deadline: Option<Instant>) -> Result<()> {
         if self.room_reported {
             return self.sleep(sock, deadline);
         }
@@ -202,19 +190,4 @@ impl Default for Nap {
     fn default() -> Nap {
         Nap::new()
     }
-}
-
-/// Makes an eventfd readable (async-signal-safe: one write(2)). A full counter is
-/// readable already, so EAGAIN is fine.
-pub fn signal_eventfd(fd: i32) {
-    let one: u64 = 1;
-    // SAFETY: writing 8 bytes from a local u64 to an eventfd.
-    unsafe { libc::write(fd, &one as *const u64 as *const libc::c_void, 8) };
-}
-
-/// Empties a non-blocking eventfd.
-pub fn drain_eventfd(fd: i32) {
-    let mut value: u64 = 0;
-    // SAFETY: reading 8 bytes into a local u64 from a non-blocking eventfd.
-    unsafe { libc::read(fd, &mut value as *mut u64 as *mut libc::c_void, 8) };
 }

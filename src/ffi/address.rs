@@ -6,8 +6,8 @@ use crate::consts::*;
 use crate::error::{Arg, Error, Result};
 use crate::handle;
 use crate::resolve;
-use crate::socket;
 use crate::status::*;
+use crate::{lifecycle, socket};
 use std::ffi::{c_char, c_void};
 
 /// Parses address text by its shape alone, never touching the network: `[v6]:port`
@@ -169,7 +169,7 @@ fn with_addr(
     op: &'static str,
     s: oxs_socket,
     a: *const oxs_addr,
-    f: fn(&handle::SocketRef, &oxs_addr) -> Result<()>,
+    f: fn(&socket::Socket, &oxs_addr) -> Result<()>,
 ) -> oxs_status {
     call(op, Arg::Handle(s), || {
         let sock = handle::socket(s)?;
@@ -183,13 +183,13 @@ fn with_addr(
 /// address does not fit the socket's domain or its `len` its family. Thread-safe.
 #[no_mangle]
 pub extern "C" fn oxs_bind_addr(s: oxs_socket, a: *const oxs_addr) -> oxs_status {
-    with_addr("oxs_bind_addr", s, a, socket::bind)
+    with_addr("oxs_bind_addr", s, a, lifecycle::bind)
 }
 
 /// `oxs_connect` with an `oxs_addr`. Errors as `oxs_connect`. Thread-safe.
 #[no_mangle]
 pub extern "C" fn oxs_connect_addr(s: oxs_socket, a: *const oxs_addr) -> oxs_status {
-    with_addr("oxs_connect_addr", s, a, socket::connect)
+    with_addr("oxs_connect_addr", s, a, lifecycle::connect)
 }
 
 fn name_of(op: &'static str, s: oxs_socket, out: *mut oxs_addr, peer: bool) -> oxs_status {

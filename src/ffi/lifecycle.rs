@@ -5,7 +5,8 @@ use crate::addr::oxs_addr;
 use crate::error::{Arg, Error, Result};
 use crate::handle::{self, Kind, Object};
 use crate::io::{self, Received};
-use crate::socket::{self, Socket};
+use crate::lifecycle;
+use crate::socket::Socket;
 use crate::status::*;
 use std::ffi::{c_char, c_void};
 
@@ -68,8 +69,8 @@ pub extern "C" fn oxs_bind(s: oxs_socket, address: *const c_char) -> oxs_status 
     call("oxs_bind", Arg::Text(address), || {
         let sock = handle::socket(s)?;
         // SAFETY: address is NULL or a caller's NUL-terminated string.
-        let a = socket::address_for(&sock, unsafe { text(address, "address") }?)?;
-        socket::bind(&sock, &a)
+        let a = lifecycle::address_for(&sock, unsafe { text(address, "address") }?)?;
+        lifecycle::bind(&sock, &a)
     })
 }
 
@@ -80,7 +81,7 @@ pub extern "C" fn oxs_bind(s: oxs_socket, address: *const c_char) -> oxs_status 
 /// `OXS_ERR_ADDRESS_IN_USE`. Thread-safe.
 #[no_mangle]
 pub extern "C" fn oxs_listen(s: oxs_socket, backlog: i32) -> oxs_status {
-    call("oxs_listen", Arg::Handle(s), || socket::listen(&handle::socket(s)?, backlog))
+    call("oxs_listen", Arg::Handle(s), || lifecycle::listen(&*handle::socket(s)?, backlog))
 }
 
 /// Accepts a connection. Blocks unless the listener is non-blocking; bounded by its
@@ -107,7 +108,7 @@ pub extern "C" fn oxs_accept(s: oxs_socket, out: *mut oxs_socket, peer: *mut oxs
             p.len = 0;
         }
         let sock = handle::socket(s)?;
-        let (new, addr) = socket::accept(&sock)?;
+        let (new, addr) = lifecycle::accept(&sock)?;
         publish(new, out)?;
         if let Some(p) = peer {
             *p = addr;
@@ -134,8 +135,8 @@ pub extern "C" fn oxs_connect(s: oxs_socket, address: *const c_char) -> oxs_stat
     call("oxs_connect", Arg::Text(address), || {
         let sock = handle::socket(s)?;
         // SAFETY: address is NULL or a caller's NUL-terminated string.
-        let a = socket::address_for(&sock, unsafe { text(address, "address") }?)?;
-        socket::connect(&sock, &a)
+        let a = lifecycle::address_for(&sock, unsafe { text(address, "address") }?)?;
+        lifecycle::connect(&sock, &a)
     })
 }
 
@@ -188,7 +189,7 @@ pub extern "C" fn oxs_write(
         let count = unsafe { super::count(nwritten, "nwritten") }?;
         // SAFETY: buf is NULL or has len bytes, as the caller promised.
         let buf = unsafe { bytes(buf, len, "buf") }?;
-        *count = io::send(&handle::socket(s)?, buf, 0, None)?;
+        *count = io::send(&*handle::socket(s)?, buf, 0, None)?;
         Ok(())
     })
 }

@@ -10,16 +10,19 @@
 //! caller's fault), so clippy's advice to mark them `unsafe` does not apply.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
-pub mod address;
-pub mod descriptors;
-pub mod endpoints;
+// The header lists the functions in the order of these modules (cbindgen reads them in
+// turn), which is a program's lifecycle order, as sqlite3.h does: errors, the socket
+// lifecycle, transfer, addresses, options, endpoints, polling, descriptors.
 pub mod errors;
 pub mod lifecycle;
+pub mod transfer;
+pub mod address;
 pub mod options;
+pub mod endpoints;
 pub mod polling;
+pub mod descriptors;
 #[cfg(feature = "test-panic")]
 pub mod test_panic;
-pub mod transfer;
 
 use crate::error::{record, Arg, Error, Result};
 use crate::status::*;

@@ -17,7 +17,7 @@ use std::ffi::c_char;
 /// Unix socket). Thread-safe.
 #[no_mangle]
 pub extern "C" fn oxs_setopt(s: oxs_socket, option: i32, value: i64) -> oxs_status {
-    call("oxs_setopt", Arg::Number(option as i64), || options::set(&handle::socket(s)?, option, value))
+    call("oxs_setopt", Arg::Number(option as i64), || options::set(&*handle::socket(s)?, option, value))
 }
 
 /// Reads option `option` (`OXS_OPT_*`) into `*value` (left alone on failure). Buffer
@@ -32,7 +32,7 @@ pub extern "C" fn oxs_getopt(s: oxs_socket, option: i32, value: *mut i64) -> oxs
     call("oxs_getopt", Arg::Number(option as i64), || {
         // SAFETY: value is NULL or a caller's writable int64_t.
         let value = unsafe { out(value, "value") }?;
-        *value = options::get(&handle::socket(s)?, option)?;
+        *value = options::get(&*handle::socket(s)?, option)?;
         Ok(())
     })
 }

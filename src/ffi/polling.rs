@@ -78,7 +78,7 @@ pub extern "C" fn oxs_poller_open(out: *mut oxs_poller) -> oxs_status {
 pub extern "C" fn oxs_poller_add(p: oxs_poller, s: oxs_socket, events: i32, token: u64) -> oxs_status {
     call("oxs_poller_add", Arg::Handle(s), || {
         let (_g, poller) = handle::poller(p)?;
-        poller.add(&handle::socket(s)?, events, token)
+        poller.add(&*handle::socket(s)?, events, token)
     })
 }
 
@@ -90,7 +90,7 @@ pub extern "C" fn oxs_poller_add(p: oxs_poller, s: oxs_socket, events: i32, toke
 pub extern "C" fn oxs_poller_modify(p: oxs_poller, s: oxs_socket, events: i32, token: u64) -> oxs_status {
     call("oxs_poller_modify", Arg::Handle(s), || {
         let (_g, poller) = handle::poller(p)?;
-        poller.modify(&handle::socket(s)?, events, token)
+        poller.modify(&*handle::socket(s)?, events, token)
     })
 }
 
@@ -102,7 +102,7 @@ pub extern "C" fn oxs_poller_modify(p: oxs_poller, s: oxs_socket, events: i32, t
 pub extern "C" fn oxs_poller_remove(p: oxs_poller, s: oxs_socket) -> oxs_status {
     call("oxs_poller_remove", Arg::Handle(s), || {
         let (_g, poller) = handle::poller(p)?;
-        poller.remove(&handle::socket(s)?)
+        poller.remove(&*handle::socket(s)?)
     })
 }
 
@@ -133,10 +133,10 @@ pub extern "C" fn oxs_poller_wait(
             return Err(Error::invalid(format!("cap {cap} is out of range")));
         }
         check_wait_timeout(timeout_ms)?;
-        let (guard, poller) = handle::poller(p)?;
+        let (_call, poller) = handle::poller(p)?;
         // SAFETY: events is non-NULL with cap elements, as the caller promised.
         let out = unsafe { std::slice::from_raw_parts_mut(events, cap) };
-        *n = poller.wait(&guard, out, timeout_ms)?;
+        *n = poller.wait(out, timeout_ms)?;
         Ok(())
     })
 }

@@ -29,7 +29,7 @@ pub extern "C" fn oxs_send(
         let count = unsafe { super::count(nsent, "nsent") }?;
         // SAFETY: buf is NULL or has len bytes, as the caller promised.
         let buf = unsafe { bytes(buf, len, "buf") }?;
-        *count = io::send(&handle::socket(s)?, buf, flags, None)?;
+        *count = io::send(&*handle::socket(s)?, buf, flags, None)?;
         Ok(())
     })
 }
@@ -55,7 +55,7 @@ pub extern "C" fn oxs_recv(
         let count = unsafe { super::count(nrecv, "nrecv") }?;
         // SAFETY: buf is NULL or has len bytes, as the caller promised.
         let buf = unsafe { bytes_mut(buf, len, "buf") }?;
-        received(io::recv(&handle::socket(s)?, buf, flags, None)?, count)
+        received(io::recv(&*handle::socket(s)?, buf, flags, None)?, count)
     })
 }
 
@@ -76,7 +76,7 @@ pub extern "C" fn oxs_send_to(
         let count = unsafe { super::count(nsent, "nsent") }?;
         // SAFETY: buf has len readable bytes; to is NULL or a readable oxs_addr.
         let (buf, to) = unsafe { (bytes(buf, len, "buf")?, input(to, "to")?) };
-        *count = io::send(&handle::socket(s)?, buf, 0, Some(to))?;
+        *count = io::send(&*handle::socket(s)?, buf, 0, Some(to))?;
         Ok(())
     })
 }
@@ -188,7 +188,7 @@ pub extern "C" fn oxs_read_exact(
 /// `OXS_ERR_NOT_CONNECTED`. Thread-safe.
 #[no_mangle]
 pub extern "C" fn oxs_shutdown(s: oxs_socket, how: i32) -> oxs_status {
-    call("oxs_shutdown", Arg::Handle(s), || io::shutdown(&handle::socket(s)?, how))
+    call("oxs_shutdown", Arg::Handle(s), || io::shutdown(&*handle::socket(s)?, how))
 }
 
 /// Two connected Unix-domain sockets of `type` (`OXS_TYPE_STREAM`, `OXS_TYPE_DGRAM` or
