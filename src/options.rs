@@ -207,7 +207,24 @@ fn get_int(fd: i32, level: i32, opt: i32) -> Result<i32> {
     getsockopt::<libc::c_int>(fd, level, opt)
 }
 
-pub(crate) fn setsockopt<T>(fd: i32, level: i32, opt: i32, value: &T) -> Result<()> {
+/// The C structs that socket options pass: plain data, for which every bit pattern
+/// (all zeros included) is a valid value, so the kernel may write any bytes into one.
+///
+/// # Safety
+/// Implement only for `#[repr(C)]` integer-only types with no padding invariants.
+pub(crate) unsafe trait PlainOption: Copy {}
+// SAFETY: each is a C integer or a struct of C integers.
+unsafe impl PlainOption for libc::c_int {}
+// SAFETY: as above.
+unsafe impl PlainOption for libc::linger {}
+// SAFETY: as above.
+unsafe impl PlainOption for libc::ucred {}
+// SAFETY: as above.
+unsafe impl PlainOption for libc::ip_mreqn {}
+// SAFETY: as above (an in6_addr is 16 bytes).
+unsafe impl PlainOption for libc::ipv6_mreq {}
+
+pub(crate) fn setsockopt<T: PlainOption>(fd: i32, level: i32, opt: i32, value: &T) -> Result<()> {
     let len = std::mem::size_of::<T>() as libc::socklen_t;
     // SAFETY: value points to a T of len bytes.
     if unsafe { libc::setsockopt(fd, level, opt, value as *const T as *const libc::c_void, len) } != 0 {
@@ -216,11 +233,11 @@ pub(crate) fn setsockopt<T>(fd: i32, level: i32, opt: i32, value: &T) -> Result<
     Ok(())
 }
 
-fn getsockopt<T: Copy>(fd: i32, level: i32, opt: i32) -> Result<T> {
+fn getsockopt<T: PlainOption>(fd: i32, level: i32, opt: i32) -> Result<T> {
     let mut value = std::mem::MaybeUninit::<T>::zeroed();
     let mut len = std::mem::size_of::<T>() as libc::socklen_t;
-    // SAFETY: value has room for a T of len bytes, zeroed so any short write leaves it valid
-    // (only used with plain integer structs, for which all-zero is a valid value).
+    // SAFETY: value has room for a T of len bytes, zeroed so any short write leaves it
+    // valid (T: PlainOption, for which every bit pattern is a valid value).
     let rc = unsafe { libc::getsockopt(fd, level, opt, value.as_mut_ptr() as *mut libc::c_void, &mut len) };
     if rc != 0 {
         return Err(Error::last_os());
