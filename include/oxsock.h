@@ -766,13 +766,17 @@ oxs_status oxs_addr_from_sockaddr(const void *sa, uint32_t len, struct oxs_addr 
 /**
  * Resolves `host:port` (or `[v6]:port`) with the system resolver into at most `cap`
  * addresses, in the order to try them (RFC 6724, as `getaddrinfo` gives them, one per
- * address). `domain` is 0 (any), `OXS_DOMAIN_INET` or `OXS_DOMAIN_INET6`. `*n` is how many
+ * address). `domain` is 0 (any), `OXS_DOMAIN_INET` or `OXS_DOMAIN_INET6`, and filters
+ * every result, numeric hosts included (`127.0.0.1:80` asked for `OXS_DOMAIN_INET6`
+ * finds nothing: `OXS_ERR_RESOLVE`). `*n` is how many
  * were found in all: when that is more than `cap` the first `cap` are stored and the
  * status is `OXS_ERR_BUFFER_TOO_SMALL`. `cap` 0 (with `out` NULL or not) asks for the
  * count alone; a later call is a new lookup whose count may differ.
  *
  * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL, unknown domain), `OXS_ERR_UNSUPPORTED`
- * (`OXS_DOMAIN_UNIX`), `OXS_ERR_ADDRESS`, `OXS_ERR_RESOLVE`, `OXS_ERR_BUFFER_TOO_SMALL`.
+ * (`OXS_DOMAIN_UNIX`), `OXS_ERR_ADDRESS`, `OXS_ERR_RESOLVE` (also: no address of
+ * `domain`), `OXS_ERR_BUFFER_TOO_SMALL`. See also `oxs_resolve_host` for a bare host and
+ * a service name.
  * Thread-safe.
  */
 oxs_status oxs_resolve(const char *host_port,
@@ -803,6 +807,64 @@ oxs_status oxs_local_addr(oxs_socket s, struct oxs_addr *out);
  * `OXS_ERR_INVALID_ARGUMENT`, `OXS_ERR_NOT_CONNECTED`. Thread-safe.
  */
 oxs_status oxs_peer_addr(oxs_socket s, struct oxs_addr *out);
+
+/**
+ * Writes the address's host as `inet_ntop` would, without the port and without
+ * brackets: `127.0.0.1`, `::1`, `::ffff:127.0.0.1`, `fe80::1%eth0` (the scope by
+ * interface name when it has one, else by number). For a Unix address it writes the
+ * same text as `oxs_addr_format`. What a port's log lines printed with `inet_ntop`.
+ *
+ * Buffer rules as `oxs_addr_format`: `*len` is the text's length without its NUL, on
+ * success and with `OXS_ERR_BUFFER_TOO_SMALL` alike, so the buffer needs `*len + 1`
+ * bytes (`OXS_ADDR_STRLEN` is always enough). `buf` may be NULL when `cap` is 0. On
+ * failure `buf` gets "" when `cap` > 0. Nothing is kept after the call.
+ *
+ * Errors: `OXS_ERR_INVALID_ARGUMENT` (`a` or `len` NULL, `buf` NULL with `cap` > 0,
+ * `cap` above `PTRDIFF_MAX`), `OXS_ERR_ADDRESS` (a `len` that does not fit the family),
+ * `OXS_ERR_BUFFER_TOO_SMALL`. Thread-safe.
+ */
+oxs_status oxs_addr_host(const struct oxs_addr *a, char *buf, size_t cap, size_t *len);
+
+/**
+ * Turns a v4-mapped IPv6 address (`[::ffff:a.b.c.d]:port`, as a dual-stack listener
+ * sees an IPv4 peer) into the IPv4 address `a.b.c.d:port`, and copies any other valid
+ * address unchanged, so a dual-stack server can log and compare peers as an IPv4-only
+ * one did. `out` may be the same object as `a`.
+ *
+ * Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL), `OXS_ERR_ADDRESS` (`a` is not a valid
+ * address: `len` 0, over 128 or not matching its family); on failure `out->len` is 0.
+ * Thread-safe.
+ */
+oxs_status oxs_addr_unmap(const struct oxs_addr *a, struct oxs_addr *out);
+
+/**
+ * `getaddrinfo(host, service)`: resolves a bare host and a service into at most `cap`
+ * addresses, in the order to try them (RFC 6724, as `getaddrinfo` gives them, one per
+ * address), under `oxs_resolve`'s rules: `*n` is how many were found in all; when that
+ * is more than `cap` the first `cap` are stored and the status is
+ * `OXS_ERR_BUFFER_TOO_SMALL`; `cap` 0 (with `out` NULL or not) asks for the count alone.
+ *
+ * `host` is bare: `::1`, `fe80::1%eth0`, `example.org`, `127.0.0.1` (a bracketed host is
+ * `OXS_ERR_ADDRESS`); NULL gives the wildcard addresses, for binding (`0.0.0.0` and `::`
+ * in the system's order). `service` is a decimal port or a service name (`http`, from
+ * the services database); NULL is port 0. `domain` is 0 (any), `OXS_DOMAIN_INET` or
+ * `OXS_DOMAIN_INET6` and filters every result, numeric hosts included
+ * (`127.0.0.1` asked for `OXS_DOMAIN_INET6` finds nothing: `OXS_ERR_RESOLVE`).
+ * The strings are read during the call only.
+ *
+ * Errors: `OXS_ERR_INVALID_ARGUMENT` (`n` NULL, `out` NULL with `cap` > 0, `cap` out
+ * of range, unknown domain), `OXS_ERR_UNSUPPORTED` (`OXS_DOMAIN_UNIX`),
+ * `OXS_ERR_ADDRESS` (a bracketed, empty or non-UTF-8 host, a decimal service above
+ * 65535, an empty service), `OXS_ERR_RESOLVE` (a name that does not resolve, an
+ * unknown service, no address of `domain`; `oxs_last_os_error()` is 0),
+ * `OXS_ERR_BUFFER_TOO_SMALL`. Thread-safe.
+ */
+oxs_status oxs_resolve_host(const char *host,
+                            const char *service,
+                            int32_t domain,
+                            struct oxs_addr *out,
+                            size_t cap,
+                            size_t *n);
 
 /**
  * Sets option `option` (`OXS_OPT_*`) to `value`. A change applies to calls that start
@@ -980,6 +1042,42 @@ oxs_status oxs_poller_wake(oxs_poller p);
  * Errors: `OXS_ERR_BAD_HANDLE` (not a live poller; closing twice). Thread-safe.
  */
 oxs_status oxs_poller_close(oxs_poller p);
+
+/**
+ * Adds descriptor `fd`, which is not a socket handle's (a pipe, stdin, an eventfd, a
+ * timerfd, a socket that other code owns), to poller `p`, with the same events, tokens
+ * and level-triggered rules as `oxs_poller_add`: `events` is `OXS_POLL_IN` and/or
+ * `OXS_POLL_OUT`, `OXS_POLL_ERR` and `OXS_POLL_HUP` are always reported, `token` comes
+ * back with its events. The descriptor stays the caller's: remove it
+ * (`oxs_poller_remove_fd`) before closing it. (If it is closed while registered and its
+ * file stays open elsewhere, a dup or a forked child, the kernel keeps watching that
+ * file until it is removed.) A socket handle's descriptor goes through
+ * `oxs_poller_add`.
+ *
+ * Errors: `OXS_ERR_BAD_HANDLE` (`p` is not a live poller), `OXS_ERR_INVALID_ARGUMENT`
+ * (other event bits; `fd` not open; `fd` owned by a live socket handle; `fd` already in
+ * this poller; the poller's own descriptor), `OXS_ERR_UNSUPPORTED` (a descriptor that
+ * cannot be watched: a regular file, a directory). Thread-safe.
+ */
+oxs_status oxs_poller_add_fd(oxs_poller p, int32_t fd, int32_t events, uint64_t token);
+
+/**
+ * Changes the events and token of a descriptor added with `oxs_poller_add_fd`.
+ *
+ * Errors: `OXS_ERR_BAD_HANDLE`, `OXS_ERR_INVALID_ARGUMENT` (other event bits; `fd` is
+ * not in this poller, or was closed while in it). Thread-safe.
+ */
+oxs_status oxs_poller_modify_fd(oxs_poller p, int32_t fd, int32_t events, uint64_t token);
+
+/**
+ * Removes a descriptor added with `oxs_poller_add_fd`. A descriptor that was closed
+ * while registered is still forgotten (`OXS_OK`); events already reported for it are
+ * not returned by a later wait.
+ *
+ * Errors: `OXS_ERR_BAD_HANDLE`, `OXS_ERR_INVALID_ARGUMENT` (`fd` is not in this poller,
+ * e.g. removed twice, or a socket handle's: use `oxs_poller_remove`). Thread-safe.
+ */
+oxs_status oxs_poller_remove_fd(oxs_poller p, int32_t fd);
 
 /**
  * The socket's descriptor, borrowed: it stays owned by the handle. Do not close it or

@@ -245,7 +245,7 @@ impl oxs_addr {
 }
 
 /// An interface's name, or its number when it has none.
-fn scope_name(index: u32) -> String {
+pub(crate) fn scope_name(index: u32) -> String {
     let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
     // SAFETY: buf has IF_NAMESIZE bytes, as if_indextoname requires.
     let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };

@@ -152,8 +152,10 @@ impl<'a> Endpoint<'a> {
         Ok(())
     }
 
+    /// `*:port` or `:port` (not `::1:9`, an IPv6 literal without its brackets).
     fn is_wildcard_host(&self) -> bool {
-        self.address.starts_with("*:") || self.address.starts_with(':')
+        self.address.starts_with("*:")
+            || self.address.strip_prefix(':').is_some_and(|port| !port.contains(':'))
     }
 }
 
@@ -377,7 +379,7 @@ pub fn dial(text: &str, timeout_ms: i32) -> Result<Socket> {
     let deadline = (timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
     let s = match ep.family {
         Family::Unix => dial_unix(&ep, deadline)?,
-        _ if ep.kind == OXS_TYPE_DGRAM => dial_udp(&ep)?,
+        _ if ep.kind == OXS_TYPE_DGRAM => return dial_udp(&ep), // options set before connect
         _ => dial_tcp(&ep, deadline)?,
     };
     ep.apply_options(&s)?;
@@ -387,6 +389,9 @@ pub fn dial(text: &str, timeout_ms: i32) -> Result<Socket> {
 fn dial_udp(ep: &Endpoint) -> Result<Socket> {
     let sa = ip_addresses(ep)?[0];
     let s = new_socket(domain_of(&sa), OXS_TYPE_DGRAM)?;
+    // Before the connect: Linux refuses to connect to a broadcast address without
+    // SO_BROADCAST (EACCES).
+    ep.apply_options(&s)?;
     let a = oxs_addr::from_ip(sa);
     // SAFETY: a valid sockaddr.
     if unsafe { libc::connect(s.fd(), a.as_sockaddr(), a.len) } != 0 {

@@ -30,3 +30,13 @@ pub fn release(fd: i32) {
         w.fetch_and(!bit, Ordering::AcqRel);
     }
 }
+
+/// True when `fd` is owned by a live handle (never allocates).
+pub fn owned(fd: i32) -> bool {
+    let Ok(fd) = usize::try_from(fd) else { return false };
+    let (w, bit) = (fd / 64, fd % 64);
+    OWNED
+        .get(w / WORDS_PER_CHUNK)
+        .and_then(|c| c.get())
+        .is_some_and(|chunk| chunk[w % WORDS_PER_CHUNK].load(Ordering::Acquire) & (1 << bit) != 0)
+}

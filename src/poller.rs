@@ -34,10 +34,15 @@ pub struct oxs_event {
 const BATCH: usize = 256;
 
 #[derive(Default)]
-struct Registrations {
-    slots: Vec<(u32, u64)>, // (generation, token)
-    free: Vec<u32>,
-    by_fd: HashMap<RawFd, u32>,
+pub(crate) struct Registrations {
+    pub(crate) slots: Vec<(u32, u64)>, // (generation, token)
+    pub(crate) free: Vec<u32>,
+    /// Socket handles, by their descriptor (a handle's close forgets its entry).
+    pub(crate) by_fd: HashMap<RawFd, u32>,
+    /// Foreign descriptors (contract §14, src/poller_fd.rs): (slot, epoll events), kept
+    /// apart from the sockets because the caller may close one while it is registered
+    /// and its number may then come back as a socket handle's.
+    pub(crate) foreign: HashMap<RawFd, (u32, u32)>,
 }
 
 pub struct Poller {
@@ -53,7 +58,7 @@ pub struct Poller {
     regs: Mutex<Registrations>,
 }
 
-fn check_events(events: i32) -> Result<u32> {
+pub(crate) fn check_events(events: i32) -> Result<u32> {
     if events & !(OXS_POLL_IN | OXS_POLL_OUT) != 0 {
         return Err(Error::invalid(format!(
             "events {events:#x}: only OXS_POLL_IN and OXS_POLL_OUT can be asked for"
@@ -117,7 +122,7 @@ impl Poller {
         Ok(p)
     }
 
-    fn ctl(&self, op: i32, fd: RawFd, events: u32, data: u64) -> Result<()> {
+    pub(crate) fn ctl(&self, op: i32, fd: RawFd, events: u32, data: u64) -> Result<()> {
         let mut ev = libc::epoll_event { events, u64: data };
         // SAFETY: ev is a valid epoll_event; epfd is ours.
         if unsafe { libc::epoll_ctl(self.epfd, op, fd, &mut ev) } != 0 {
@@ -126,7 +131,7 @@ impl Poller {
         Ok(())
     }
 
-    fn regs(&self) -> std::sync::MutexGuard<'_, Registrations> {
+    pub(crate) fn regs(&self) -> std::sync::MutexGuard<'_, Registrations> {
         self.regs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -317,7 +322,7 @@ impl Watcher for Poller {
     }
 }
 
-fn next_generation(g: u32) -> u32 {
+pub(crate) fn next_generation(g: u32) -> u32 {
     match g.wrapping_add(1) {
         0 | u32::MAX => 1,
         n => n,

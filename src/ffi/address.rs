@@ -114,13 +114,17 @@ pub extern "C" fn oxs_addr_from_sockaddr(sa: *const c_void, len: u32, out: *mut 
 
 /// Resolves `host:port` (or `[v6]:port`) with the system resolver into at most `cap`
 /// addresses, in the order to try them (RFC 6724, as `getaddrinfo` gives them, one per
-/// address). `domain` is 0 (any), `OXS_DOMAIN_INET` or `OXS_DOMAIN_INET6`. `*n` is how many
+/// address). `domain` is 0 (any), `OXS_DOMAIN_INET` or `OXS_DOMAIN_INET6`, and filters
+/// every result, numeric hosts included (`127.0.0.1:80` asked for `OXS_DOMAIN_INET6`
+/// finds nothing: `OXS_ERR_RESOLVE`). `*n` is how many
 /// were found in all: when that is more than `cap` the first `cap` are stored and the
 /// status is `OXS_ERR_BUFFER_TOO_SMALL`. `cap` 0 (with `out` NULL or not) asks for the
 /// count alone; a later call is a new lookup whose count may differ.
 ///
 /// Errors: `OXS_ERR_INVALID_ARGUMENT` (NULL, unknown domain), `OXS_ERR_UNSUPPORTED`
-/// (`OXS_DOMAIN_UNIX`), `OXS_ERR_ADDRESS`, `OXS_ERR_RESOLVE`, `OXS_ERR_BUFFER_TOO_SMALL`.
+/// (`OXS_DOMAIN_UNIX`), `OXS_ERR_ADDRESS`, `OXS_ERR_RESOLVE` (also: no address of
+/// `domain`), `OXS_ERR_BUFFER_TOO_SMALL`. See also `oxs_resolve_host` for a bare host and
+/// a service name.
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn oxs_resolve(
@@ -149,7 +153,7 @@ pub extern "C" fn oxs_resolve(
         };
         // SAFETY: host_port is NULL or a caller's NUL-terminated string.
         let (host, port) = resolve::split_host_port(unsafe { text(host_port, "host_port") }?)?;
-        let found = resolve::lookup(host, port, family, false)?;
+        let found = resolve::lookup_filtered(host, port, family)?;
         *n = found.len();
         for (i, sa) in found.iter().take(cap).enumerate() {
             // SAFETY: out has cap elements (checked non-NULL when cap > 0), i < cap.

@@ -17,9 +17,11 @@ pub mod errors;
 pub mod lifecycle;
 pub mod transfer;
 pub mod address;
+pub mod ports;
 pub mod options;
 pub mod endpoints;
 pub mod polling;
+pub mod foreign_fds;
 pub mod descriptors;
 #[cfg(feature = "test-panic")]
 pub mod test_panic;
