@@ -144,7 +144,6 @@ fn run_core(name: &str, dual: bool) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-
 #[test]
 fn c_ports_host_text_unmap_and_resolve_host() {
     run_core("ports_addr", true);

@@ -71,6 +71,7 @@ from ._socket import (
     socketpair,
 )
 from ._poll import POLL_ERR, POLL_HUP, POLL_IN, POLL_INVALID, POLL_OUT, Poller, poll
+from ._ports import addr_host, addr_unmap, resolve
 
 __version__ = "0.1.0"
 
@@ -96,6 +97,10 @@ __all__ = [
     "socketpair",
     "poll",
     "Poller",
+    # ports (§14)
+    "resolve",
+    "addr_host",
+    "addr_unmap",
     # constants
     "UNIX",
     "INET",

@@ -141,7 +141,7 @@ _P_SIZE = POINTER(c_size_t)
 _P_H = POINTER(c_uint64)
 _P_ADDR = POINTER(OxsAddr)
 
-# name: (restype, argtypes). Every function of the contract (API.md §2-§10).
+# name: (restype, argtypes). Every function of the contract (API.md §2-§10, §14).
 _PROTOTYPES = {
     # §2 status and errors
     "oxs_strerror": (c_char_p, [c_int32]),
@@ -198,6 +198,13 @@ _PROTOTYPES = {
     "oxs_fd": (_S, [_H, POINTER(c_int32)]),
     "oxs_from_fd": (_S, [c_int32, _P_H]),
     "oxs_into_fd": (_S, [_H, POINTER(c_int32)]),
+    # §14 ports
+    "oxs_addr_host": (_S, [_P_ADDR, c_void_p, c_size_t, _P_SIZE]),
+    "oxs_addr_unmap": (_S, [_P_ADDR, _P_ADDR]),
+    "oxs_resolve_host": (_S, [c_char_p, c_char_p, c_int32, _P_ADDR, c_size_t, _P_SIZE]),
+    "oxs_poller_add_fd": (_S, [_H, c_int32, c_int32, c_uint64]),
+    "oxs_poller_modify_fd": (_S, [_H, c_int32, c_int32, c_uint64]),
+    "oxs_poller_remove_fd": (_S, [_H, c_int32]),
 }
 
 

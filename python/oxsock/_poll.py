@@ -31,6 +31,9 @@ _remove = lib.oxs_poller_remove
 _wait = lib.oxs_poller_wait
 _wake = lib.oxs_poller_wake
 _pclose = lib.oxs_poller_close
+_add_fd = lib.oxs_poller_add_fd
+_modify_fd = lib.oxs_poller_modify_fd
+_remove_fd = lib.oxs_poller_remove_fd
 _INT32_MAX = 2**31 - 1
 
 
@@ -105,10 +108,25 @@ def poll(items: Iterable[Tuple[Socket, int]], timeout: Optional[float] = None) -
     return out
 
 
+def _fd(fd: Any) -> int:
+    """A descriptor number from an ``int`` or an object with ``fileno()``."""
+    if isinstance(fd, bool):
+        raise TypeError("fd must be an int or have fileno(), not bool")
+    if not isinstance(fd, int):
+        fileno = getattr(fd, "fileno", None)
+        if fileno is None:
+            raise TypeError(f"fd must be an int or have fileno(), not {type(fd).__name__}")
+        fd = fileno()
+        if not isinstance(fd, int) or isinstance(fd, bool):
+            raise TypeError("fileno() must return an int")
+    return _int32(fd, "fd")
+
+
 class Poller:
     """A level-triggered readiness set (``oxs_poller_*``: epoll on Linux).
 
-    ``add(sock, events, token=None)`` registers a Socket; ``wait()`` returns
+    ``add(sock, events, token=None)`` registers a Socket, ``add_fd(fd, events,
+    token=None)`` any other descriptor (a pipe, stdin, a timerfd: §14); ``wait()`` returns
     ``[(token, events)]``, where a token of None stands for the Socket itself. Any
     Python object may be a token. ``wake()`` (from any thread) makes a wait return
     early. ``close()`` twice does nothing; other calls on a closed Poller raise
@@ -172,6 +190,38 @@ class Poller:
         self._tokens.pop(sh, None)
         if sock._pollers is not None:
             sock._pollers.discard(self)
+
+    # Foreign descriptors (§14). Their tokens are kept under the descriptor number: a
+    # socket handle is at least 2**32, so the two never meet.
+
+    def add_fd(self, fd: Any, events: int, token: Any = None) -> None:
+        """Watches a descriptor that is not a Socket (a pipe, stdin, an eventfd, a
+        timerfd, a socket other code owns): ``fd`` is an ``int`` or an object with
+        ``fileno()``; a token of None means the fd. The descriptor stays the caller's:
+        remove it before closing it. Not open, a Socket's own descriptor, or added twice:
+        ``Status.INVALID_ARGUMENT``; a regular file: ``Status.UNSUPPORTED``."""
+        n = _fd(fd)
+        rc = _add_fd(self._h, n, _int32(events, "events"), n)
+        if rc:
+            raise error(rc)
+        self._tokens[n] = n if token is None else token
+
+    def modify_fd(self, fd: Any, events: int, token: Any = None) -> None:
+        """Changes the events and token of a descriptor added with :meth:`add_fd`."""
+        n = _fd(fd)
+        rc = _modify_fd(self._h, n, _int32(events, "events"), n)
+        if rc:
+            raise error(rc)
+        self._tokens[n] = n if token is None else token
+
+    def remove_fd(self, fd: Any) -> None:
+        """Stops watching a descriptor added with :meth:`add_fd` (also one that was
+        closed meanwhile)."""
+        n = _fd(fd)
+        rc = _remove_fd(self._h, n)
+        if rc:
+            raise error(rc)
+        self._tokens.pop(n, None)
 
     def wait(self, timeout: Optional[float] = None, max_events: int = 64) -> List[Tuple[Any, int]]:
         """Waits for readiness: ``[(token, events)]``, at most ``max_events`` of them;
