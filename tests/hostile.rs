@@ -1,7 +1,8 @@
 //! The hostile-input suite (issue 5, item 1): `tests/c/hostile.c` calls every exported
 //! function with NULL pointers, dead, forged and wrong-kind handles, out-of-set enum
 //! values, huge lengths, non-UTF-8 and 1 MB strings, over-long Unix paths, bad ports
-//! and malformed `oxs_addr` values, and checks each documented status and message.
+//! and malformed `oxs_addr` values, and checks each documented status and message
+//! (§14's host text, unmap, resolve_host and foreign descriptors included).
 //! It runs once natively and once under valgrind (which also catches invalid reads
 //! and writes that do not crash).
 

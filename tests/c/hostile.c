@@ -8,6 +8,10 @@
  * fresh, non-empty oxs_last_error() when it fails; nothing may crash. Sockets used
  * for data are non-blocking, so a wrong answer shows as a status, never a hang.
  *
+ * §14's functions (host text, unmap, resolve_host, foreign descriptors) get the same.
+ *
+ * §14's functions (host text, unmap, resolve_host, foreign descriptors) get the same.
+ *
  * Usage: hostile SCRATCH_DIR. Prints "hostile: N calls tried, M failures". */
 #include "oxsock.h"
 
@@ -145,6 +149,7 @@ static oxs_poller p, deadp;
 static oxs_addr good4, good6;
 static char l_addr[OXS_ADDR_STRLEN];
 static const char *g_dir;
+static int g_pipe[2] = {-1, -1};
 
 static oxs_socket open_nb(int32_t d, int32_t t)
 {
@@ -264,6 +269,9 @@ static void bad_poller_handle(oxs_poller h)
     H(oxs_poller_wait(h, ev, 2, 0, &n), BADH);
     OUT(n == 0);
     H(oxs_poller_wake(h), BADH);
+    H(oxs_poller_add_fd(h, g_pipe[0], OXS_POLL_IN, 1), BADH);
+    H(oxs_poller_modify_fd(h, g_pipe[0], OXS_POLL_IN, 1), BADH);
+    H(oxs_poller_remove_fd(h, g_pipe[0]), BADH);
     H(oxs_poller_close(h), BADH);
 }
 
@@ -846,6 +854,132 @@ static void descriptors(void)
     H(oxs_getopt(s, OXS_OPT_TYPE, &v), OXS_OK);
 }
 
+/* §14: host text, unmap, resolve_host and foreign descriptors, with every hostile
+ * input the other functions get. */
+static void porting_calls(void)
+{
+    char text[64];
+    size_t len, n;
+    oxs_addr a, many[2];
+    /* NULL pointers */
+    strcpy(text, "junk");
+    len = 77;
+    H(oxs_addr_host(NULL, text, sizeof text, &len), EINVAL_);
+    OUT(text[0] == 0 && len == 0);
+    H(oxs_addr_host(&good4, NULL, 64, &len), EINVAL_);
+    H(oxs_addr_host(&good4, text, sizeof text, NULL), EINVAL_);
+    len = 0;
+    if (H(oxs_addr_host(&good4, NULL, 0, &len), OXS_ERR_BUFFER_TOO_SMALL))
+        OUT(len == strlen("127.0.0.1"));
+    a.len = 5;
+    H(oxs_addr_unmap(NULL, &a), EINVAL_);
+    OUT(a.len == 0);
+    H(oxs_addr_unmap(&good6, NULL), EINVAL_);
+    n = 77;
+    H(oxs_resolve_host("127.0.0.1", "80", 0, many, 2, NULL), EINVAL_);
+    H(oxs_resolve_host("127.0.0.1", "80", 0, NULL, 2, &n), EINVAL_);
+    OUT(n == 0);
+    n = 0;
+    if (H2(oxs_resolve_host("127.0.0.1", "80", 0, NULL, 0, &n), OXS_OK, OXS_ERR_BUFFER_TOO_SMALL))
+        OUT(n == 1);
+    if (H(oxs_resolve_host(NULL, NULL, OXS_DOMAIN_INET, many, 2, &n), OXS_OK)) /* both may be NULL */
+        OUT(n == 1 && oxs_addr_port(&many[0]) == 0);
+    /* enums */
+    for (int i = 0; i < NBAD_ENUMS; i++) {
+        int32_t e = BAD_ENUMS[i];
+        if (e == 0)
+            continue;
+        n = 77;
+        H(oxs_resolve_host("127.0.0.1", "80", e, many, 2, &n), EINVAL_);
+        OUT(n == 0);
+        H(oxs_poller_add_fd(p, g_pipe[0], e, 1), EINVAL_);
+        H(oxs_poller_add_fd(p, e, OXS_POLL_IN, 1), EINVAL_); /* not open (or -1 / 99: no such fd) */
+        H(oxs_poller_modify_fd(p, e, OXS_POLL_IN, 1), EINVAL_);
+        H(oxs_poller_remove_fd(p, e), EINVAL_);
+    }
+    H(oxs_resolve_host("127.0.0.1", "80", OXS_DOMAIN_UNIX, many, 2, &n), OXS_ERR_UNSUPPORTED);
+    /* huge lengths */
+    for (int i = 0; i < 2; i++) {
+        size_t L = HUGE_LENS[i];
+        strcpy(text, "junk");
+        len = 77;
+        H(oxs_addr_host(&good4, text, L, &len), EINVAL_);
+        OUT(text[0] == 0 && len == 0);
+        n = 77;
+        H(oxs_resolve_host("127.0.0.1", "80", 0, many, L, &n), EINVAL_);
+        OUT(n == 0);
+    }
+    /* small buffers */
+    char small[4] = "xyz";
+    if (H(oxs_addr_host(&good4, small, sizeof small, &len), OXS_ERR_BUFFER_TOO_SMALL))
+        OUT(len == 9 && small[0] == 0);
+    if (H(oxs_addr_host(&good4, small, 1, &len), OXS_ERR_BUFFER_TOO_SMALL))
+        OUT(len == 9 && small[0] == 0);
+    /* strings: non-UTF-8, 1 MB, brackets, empty */
+    const char *nonutf[] = {"\xff\xfe", "127.0.0.\xff", "::\xc0", "h\xc3\x28st"};
+    for (int i = 0; i < 4; i++) {
+        n = 77;
+        H(oxs_resolve_host(nonutf[i], "80", 0, many, 2, &n), EADDR);
+        OUT(n == 0);
+        H(oxs_resolve_host("127.0.0.1", nonutf[i], 0, many, 2, &n), EADDR);
+    }
+    char *big = repeat('a', 1 << 20, "", "");
+    char *bigdigits = repeat('9', 1 << 20, "", "");
+    H2(oxs_resolve_host(big, "80", 0, many, 2, &n), EADDR, OXS_ERR_RESOLVE);
+    H2(oxs_resolve_host("127.0.0.1", big, 0, many, 2, &n), EADDR, OXS_ERR_RESOLVE);
+    H(oxs_resolve_host("127.0.0.1", bigdigits, 0, many, 2, &n), EADDR);
+    H2(oxs_resolve_host(NULL, big, 0, many, 2, &n), EADDR, OXS_ERR_RESOLVE);
+    free(big);
+    free(bigdigits);
+    H(oxs_resolve_host("[::1]", "80", 0, many, 2, &n), EADDR);
+    H(oxs_resolve_host("", "80", 0, many, 2, &n), EADDR);
+    H(oxs_resolve_host("127.0.0.1", "", 0, many, 2, &n), EADDR);
+    H(oxs_resolve_host("127.0.0.1", "-1", 0, many, 2, &n), OXS_ERR_RESOLVE); /* not decimal: a name */
+    H(oxs_resolve_host("127.0.0.1", "99999", 0, many, 2, &n), EADDR);
+    H(oxs_resolve_host("127.0.0.1", "18446744073709551617", 0, many, 2, &n), EADDR);
+    H(oxs_resolve_host("127.0.0.1", "80", OXS_DOMAIN_INET6, many, 2, &n), OXS_ERR_RESOLVE);
+    /* bad oxs_addr values */
+    oxs_addr bad[4];
+    bad[0] = good4;
+    bad[0].len = 0;
+    bad[1] = good4;
+    bad[1].len = 129;
+    bad[2] = good6;
+    bad[2].len = sizeof(struct sockaddr_in);
+    bad[3] = good4;
+    bad[3].len = UINT32_MAX;
+    for (int i = 0; i < 4; i++) {
+        strcpy(text, "junk");
+        len = 77;
+        H(oxs_addr_host(&bad[i], text, sizeof text, &len), EADDR);
+        OUT(text[0] == 0 && len == 0);
+        a.len = 5;
+        H(oxs_addr_unmap(&bad[i], &a), EADDR);
+        OUT(a.len == 0);
+        oxs_addr in_place = bad[i];
+        H(oxs_addr_unmap(&in_place, &in_place), EADDR);
+        OUT(in_place.len == 0);
+    }
+    /* foreign descriptors */
+    int f = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    H(oxs_poller_add_fd(p, f, OXS_POLL_IN, 1), OXS_ERR_UNSUPPORTED);
+    close(f);
+    H(oxs_poller_add_fd(p, f, OXS_POLL_IN, 1), EINVAL_); /* closed now */
+    int32_t owned = -1;
+    SETUP(oxs_fd(s, &owned));
+    H(oxs_poller_add_fd(p, owned, OXS_POLL_IN, 1), EINVAL_);
+    H(oxs_poller_add_fd(p, INT32_MAX, OXS_POLL_IN, 1), EINVAL_);
+    H(oxs_poller_add_fd(p, INT32_MIN, OXS_POLL_IN, 1), EINVAL_);
+    H(oxs_poller_add_fd(p, g_pipe[0], OXS_POLL_IN, UINT64_MAX), OXS_OK);
+    H(oxs_poller_add_fd(p, g_pipe[0], OXS_POLL_IN, 1), EINVAL_);
+    H(oxs_poller_modify_fd(p, g_pipe[0], OXS_POLL_IN | OXS_POLL_OUT, 0), OXS_OK);
+    H(oxs_poller_modify_fd(p, g_pipe[0], 0x4000, 0), EINVAL_);
+    H(oxs_poller_remove_fd(p, g_pipe[1]), EINVAL_);
+    H(oxs_poller_remove_fd(p, g_pipe[0]), OXS_OK);
+    H(oxs_poller_remove_fd(p, g_pipe[0]), EINVAL_);
+    H(oxs_poller_add_fd((oxs_poller)s, g_pipe[0], OXS_POLL_IN, 1), BADH); /* a socket where a poller belongs */
+}
+
 static void misc(void)
 {
     const char *v = oxs_version();
@@ -880,6 +1014,10 @@ static void misc(void)
 int main(int argc, char **argv)
 {
     g_dir = argc > 1 ? argv[1] : "/tmp";
+    if (pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        printf("FAIL: pipe2\n");
+        return 1;
+    }
     setup();
     handles();
     null_pointers();
@@ -891,6 +1029,7 @@ int main(int argc, char **argv)
     ports();
     bad_addrs();
     descriptors();
+    porting_calls();
     misc();
     printf("hostile: %d calls tried, %d failures\n", g_calls, g_fail);
     fflush(stdout);
