@@ -441,3 +441,239 @@ fn a_client_that_vanishes_mid_reply_does_not_kill_the_server() {
         assert_eq!(got, format!("VALUE {value}\nOK\n"), "{name} after vanished clients");
     }
 }
+
+// ---------------------------------------------------------------------------------
+// The second port: chat_posix.c (select() over an fd_set that is its list of
+// connections, also watching stdin) and chat_oxsock.c (a poller over handles, stdin
+// through oxs_poller_add_fd). Both are driven with the same clients and the same
+// operator input; their logs and what every client received must be identical.
+
+const CHAT_SERVERS: [&str; 2] = ["chat_posix", "chat_oxsock"];
+
+/// A running chat server: its log lines arrive on a channel; its stdin is the operator.
+struct Chat {
+    child: Child,
+    name: &'static str,
+    lines: mpsc::Receiver<String>,
+    stdin: Option<std::process::ChildStdin>,
+    addr: String,
+    port: u16,
+}
+
+impl Chat {
+    fn start(name: &'static str, host: &str) -> Chat {
+        let mut child = Command::new(build_dir().join(name))
+            .args([host, "0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
+        let stdout = child.stdout.take().unwrap();
+        let stdin = child.stdin.take();
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                match line {
+                    Ok(l) => {
+                        if tx.send(l).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        let mut chat = Chat { child, name, lines: rx, stdin, addr: String::new(), port: 0 };
+        let banner = chat.log_line();
+        let rest = banner
+            .strip_prefix(&format!("chat: listening on {host} port "))
+            .unwrap_or_else(|| panic!("{name}: unexpected banner {banner:?}"));
+        chat.port = rest.parse().expect("port in banner");
+        chat.addr = if host.contains(':') {
+            format!("[{host}]:{}", chat.port)
+        } else {
+            format!("{host}:{}", chat.port)
+        };
+        chat
+    }
+
+    /// The next log line (bounded).
+    fn log_line(&mut self) -> String {
+        match self.lines.recv_timeout(IO_LIMIT) {
+            Ok(l) => l,
+            Err(_) => {
+                let _ = self.child.kill();
+                panic!("{}: no log line within {IO_LIMIT:?}", self.name)
+            }
+        }
+    }
+
+    fn connect(&mut self, log: &mut Vec<String>) -> TcpStream {
+        let s = TcpStream::connect(&self.addr).unwrap_or_else(|e| panic!("connect to {}: {e}", self.name));
+        s.set_read_timeout(Some(IO_LIMIT)).unwrap();
+        s.set_write_timeout(Some(IO_LIMIT)).unwrap();
+        log.push(self.log_line()); // "new connection from ..."; the server has it now
+        s
+    }
+
+    /// The operator types `text` on the server's stdin.
+    fn say(&mut self, text: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        stdin.write_all(text.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Ends the operator's input; returns the server's exit status (bounded).
+    fn end_input(&mut self) -> std::process::ExitStatus {
+        drop(self.stdin.take());
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            assert!(start.elapsed() < IO_LIMIT, "{} did not exit after its stdin closed", self.name);
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Chat {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_n(s: &mut TcpStream, n: usize, who: &str) -> String {
+    let mut buf = vec![0u8; n];
+    s.read_exact(&mut buf).unwrap_or_else(|e| panic!("{who}: reading {n} bytes: {e}"));
+    String::from_utf8(buf).unwrap()
+}
+
+/// The rest of a client's stream after the server ended: must be nothing more.
+fn read_rest(s: &mut TcpStream) -> String {
+    let mut rest = String::new();
+    s.read_to_string(&mut rest).expect("read to the end");
+    rest
+}
+
+/// One chat session: three clients, relaying, operator lines, a hang-up, a message
+/// longer than the server's 512-byte buffer, and the end of stdin. Returns the log
+/// and everything each client received, in order.
+fn chat_session(name: &'static str, host: &str) -> (Vec<String>, Vec<String>) {
+    let mut chat = Chat::start(name, host);
+    let mut log = vec![format!("chat: listening on {host} port PORT")];
+    let mut got = Vec::new();
+    let mut a = chat.connect(&mut log);
+    let mut b = chat.connect(&mut log);
+
+    a.write_all(b"hello from a\n").unwrap();
+    got.push(format!("b: {}", read_n(&mut b, 13, "b")));
+    b.write_all(b"hi a\n").unwrap();
+    got.push(format!("a: {}", read_n(&mut a, 5, "a")));
+
+    chat.say("announcement\n");
+    got.push(format!("a: {}", read_n(&mut a, 22, "a")));
+    got.push(format!("b: {}", read_n(&mut b, 22, "b")));
+
+    let mut c = chat.connect(&mut log);
+    c.write_all(b"three\n").unwrap();
+    got.push(format!("a: {}", read_n(&mut a, 6, "a")));
+    got.push(format!("b: {}", read_n(&mut b, 6, "b")));
+
+    drop(b);
+    log.push(chat.log_line()); // "a client hung up"
+
+    let long: String =
+        (0..1500).map(|i| (b'a' + (i % 26) as u8) as char).chain(std::iter::once('\n')).collect();
+    a.write_all(long.as_bytes()).unwrap();
+    let relayed = read_n(&mut c, long.len(), "c");
+    assert_eq!(relayed, long, "{name}: a message longer than the server's buffer");
+    got.push(format!("c: {} bytes, intact", relayed.len()));
+
+    chat.say("bye\n");
+    got.push(format!("a: {}", read_n(&mut a, 13, "a")));
+    got.push(format!("c: {}", read_n(&mut c, 13, "c")));
+    let status = chat.end_input();
+    log.push(chat.log_line()); // "stdin closed, shutting down"
+    assert!(status.success(), "{name} exited with {status}");
+    got.push(format!("a then: {:?}", read_rest(&mut a)));
+    got.push(format!("c then: {:?}", read_rest(&mut c)));
+    (log, got)
+}
+
+#[test]
+fn chat_servers_log_and_relay_identically() {
+    for host in ["127.0.0.1", "::1"] {
+        let results: Vec<_> = CHAT_SERVERS.iter().map(|name| chat_session(name, host)).collect();
+        let (log, got) = &results[0];
+        let want_log = vec![
+            format!("chat: listening on {host} port PORT"),
+            format!("chat: new connection from {host}"),
+            format!("chat: new connection from {host}"),
+            format!("chat: new connection from {host}"),
+            "chat: a client hung up".to_string(),
+            "chat: stdin closed, shutting down".to_string(),
+        ];
+        assert_eq!(log, &want_log, "chat_posix's log on {host}");
+        let want_got = vec![
+            "b: hello from a\n",
+            "a: hi a\n",
+            "a: [server] announcement\n",
+            "b: [server] announcement\n",
+            "a: three\n",
+            "b: three\n",
+            "c: 1501 bytes, intact",
+            "a: [server] bye\n",
+            "c: [server] bye\n",
+            "a then: \"\"",
+            "c then: \"\"",
+        ];
+        assert_eq!(got, &want_got, "what chat_posix's clients received on {host}");
+        assert_eq!(results[0], results[1], "chat_posix and chat_oxsock differ on {host}");
+    }
+}
+
+#[test]
+fn a_reset_client_kills_the_original_with_sigpipe_but_not_the_port() {
+    // The server is stopped (SIGSTOP) while client X resets its connection, the
+    // operator types a line and client A sends one; then it continues. The original
+    // handles stdin first (descriptor 0): its send to X fails with ECONNRESET; then
+    // A's line is relayed to X, and that second send raises SIGPIPE (send(..., 0), as
+    // the textbook writes it). The port's sends never raise SIGPIPE: it drops X and
+    // goes on serving.
+    for name in CHAT_SERVERS {
+        let mut chat = Chat::start(name, "127.0.0.1");
+        let mut log = Vec::new();
+        let mut a = chat.connect(&mut log);
+        let mut b = chat.connect(&mut log);
+        let x = chat.connect(&mut log);
+        let pid = chat.child.id() as libc::pid_t;
+        // SAFETY: signalling our own child process by its pid.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+        let sock = socket2::SockRef::from(&x);
+        sock.set_linger(Some(Duration::ZERO)).unwrap();
+        drop(x); // RST
+        chat.say("one\n");
+        a.write_all(b"two\n").unwrap();
+        thread::sleep(Duration::from_millis(200));
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
+        if name == "chat_posix" {
+            let status = chat.child.wait().unwrap();
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(libc::SIGPIPE), "chat_posix should die of SIGPIPE: {status}");
+            continue;
+        }
+        // Both lines reach b, in the order the poller reported stdin and A.
+        let got = read_n(&mut b, 17, "b");
+        let mut lines: Vec<&str> = got.lines().collect();
+        lines.sort();
+        assert_eq!(lines, ["[server] one", "two"], "{name}: what b received: {got:?}");
+        assert!(chat.child.try_wait().unwrap().is_none(), "{name} died");
+        a.write_all(b"still here\n").unwrap();
+        assert_eq!(read_n(&mut b, 11, "b"), "still here\n", "{name} after the reset client");
+        assert!(chat.end_input().success(), "{name}");
+    }
+}
