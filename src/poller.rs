@@ -141,6 +141,11 @@ impl Poller {
         if regs.by_fd.contains_key(&sock.fd()) {
             return Err(Error::invalid("the socket is already in this poller"));
         }
+        if self.still_registered(&regs, sock.fd()) {
+            return Err(Error::invalid(
+                "the socket's descriptor is already in this poller, added with oxs_poller_add_fd",
+            ));
+        }
         let slot = match regs.free.pop() {
             Some(s) => s,
             None => {

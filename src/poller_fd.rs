@@ -30,7 +30,7 @@ fn data(regs: &Registrations, slot: u32) -> u64 {
 impl Poller {
     /// True when the foreign registration of `fd` still names the file that was added
     /// (false once that file was closed, or when the number is now a socket handle's).
-    fn still_registered(&self, regs: &Registrations, fd: RawFd) -> bool {
+    pub(crate) fn still_registered(&self, regs: &Registrations, fd: RawFd) -> bool {
         let Some(&(slot, ev)) = regs.foreign.get(&fd) else { return false };
         !regs.by_fd.contains_key(&fd) && self.ctl(libc::EPOLL_CTL_MOD, fd, ev, data(regs, slot)).is_ok()
     }

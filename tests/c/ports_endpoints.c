@@ -233,10 +233,21 @@ static void mode_before_connect(void)
     struct stat st;
     CHECK("§8 the file has its mode when listen_on returns",
           stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
+    oxs_socket d = 0;
+    snprintf(ep, sizeof ep, "unix://%s?interruptible=1", path);
+    if (CHECK_OK("§8 unix dial interruptible=1", oxs_dial(ep, 5000, &d))) {
+        CHECK_INT("§8 unix dial: interruptible in effect when dial returns", getopt_or(d, OXS_OPT_INTERRUPTIBLE, -1), 1);
+        oxs_close(d);
+    }
     oxs_close(l);
     snprintf(ep, sizeof ep, "unixgram://%s?mode=0640", path);
     if (CHECK_OK("§8 unixgram listen mode=0640", oxs_listen_on(ep, &l))) {
         CHECK("§8 unixgram: the file has its mode", stat(path, &st) == 0 && (st.st_mode & 07777) == 0640);
+        snprintf(ep, sizeof ep, "unixgram://%s?interruptible=1", path);
+        if (CHECK_OK("§8 unixgram dial interruptible=1", oxs_dial(ep, 0, &d))) {
+            CHECK_INT("§8 unixgram dial: interruptible", getopt_or(d, OXS_OPT_INTERRUPTIBLE, -1), 1);
+            oxs_close(d);
+        }
         oxs_close(l);
     }
 }

@@ -149,6 +149,20 @@ static void stdin_and_friends(oxs_poller p)
     CHECK("§14 still registered after a handle's close", (events_for(p, 14, 0) & OXS_POLL_IN) != 0);
     CHECK_OK("§14 remove_fd: the foreign socket", oxs_poller_remove_fd(p, sv[0]));
     close(sv[0]);
+
+    /* a foreign socket adopted by oxs_from_fd while registered: not added twice */
+    REQUIRE("setup: socketpair", socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    CHECK_OK("§14 add_fd: a raw socket", oxs_poller_add_fd(p, sv[0], OXS_POLL_IN, 16));
+    oxs_socket adopted = 0;
+    REQUIRE_OK("setup: adopt it", oxs_from_fd(sv[0], &adopted));
+    CHECK_ST("§9 oxs_poller_add of a descriptor already added with add_fd", oxs_poller_add(p, adopted, OXS_POLL_IN, 17),
+             OXS_ERR_INVALID_ARGUMENT);
+    CHECK_OK("§14 remove_fd of it (now owned by the handle)", oxs_poller_remove_fd(p, sv[0]));
+    CHECK_OK("§9 then oxs_poller_add", oxs_poller_add(p, adopted, OXS_POLL_IN, 17));
+    REQUIRE("setup: send", send(sv[1], "e", 1, MSG_NOSIGNAL) == 1);
+    CHECK_INT("§9 the adopted socket reports with its token", events_for(p, 17, 5000), OXS_POLL_IN);
+    oxs_close(adopted);
+    close(sv[1]);
     oxs_close(hp[1]);
     CHECK_OK("§9 a wake still works", oxs_poller_wake(p));
     size_t n = 77;
