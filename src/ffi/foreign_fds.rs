@@ -11,9 +11,11 @@ use crate::status::*;
 /// and level-triggered rules as `oxs_poller_add`: `events` is `OXS_POLL_IN` and/or
 /// `OXS_POLL_OUT`, `OXS_POLL_ERR` and `OXS_POLL_HUP` are always reported, `token` comes
 /// back with its events. The descriptor stays the caller's: remove it
-/// (`oxs_poller_remove_fd`) before closing it. (If it is closed while registered and its
-/// file stays open elsewhere, a dup or a forked child, the kernel keeps watching that
-/// file until it is removed.) A socket handle's descriptor goes through
+/// (`oxs_poller_remove_fd`) before closing it: epoll watches the open file, not the
+/// number, so a descriptor closed while registered whose file stays open elsewhere (a
+/// dup, a forked child's copy) keeps being watched, even after `oxs_poller_remove_fd`,
+/// until that file is closed everywhere; its events are never reported, but while it
+/// is ready a wait may wake up for nothing. A socket handle's descriptor goes through
 /// `oxs_poller_add`.
 ///
 /// Errors: `OXS_ERR_BAD_HANDLE` (`p` is not a live poller), `OXS_ERR_INVALID_ARGUMENT`
