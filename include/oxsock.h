@@ -1049,17 +1049,16 @@ oxs_status oxs_poller_close(oxs_poller p);
  * and level-triggered rules as `oxs_poller_add`: `events` is `OXS_POLL_IN` and/or
  * `OXS_POLL_OUT`, `OXS_POLL_ERR` and `OXS_POLL_HUP` are always reported, `token` comes
  * back with its events. The descriptor stays the caller's: remove it
- * (`oxs_poller_remove_fd`) before closing it: epoll watches the open file, not the
- * number, so a descriptor closed while registered whose file stays open elsewhere (a
- * dup, a forked child's copy) keeps being watched, even after `oxs_poller_remove_fd`,
- * until that file is closed everywhere; its events are never reported, but while it
- * is ready a wait may wake up for nothing. A socket handle's descriptor goes through
- * `oxs_poller_add`.
+ * (`oxs_poller_remove_fd`) before closing it. Until then the poller holds a duplicate
+ * of it (close-on-exec), so the open file stays watched, and open (a pipe's write end
+ * gives its reader no end of file), even if the caller closes the descriptor; removing
+ * always ends that. A socket handle's descriptor goes through `oxs_poller_add`.
  *
  * Errors: `OXS_ERR_BAD_HANDLE` (`p` is not a live poller), `OXS_ERR_INVALID_ARGUMENT`
  * (other event bits; `fd` not open; `fd` owned by a live socket handle; `fd` already in
  * this poller; the poller's own descriptor), `OXS_ERR_UNSUPPORTED` (a descriptor that
- * cannot be watched: a regular file, a directory). Thread-safe.
+ * cannot be watched: a regular file, a directory), `OXS_ERR_TOO_MANY_OPEN` (no
+ * descriptor left for the duplicate). Thread-safe.
  */
 oxs_status oxs_poller_add_fd(oxs_poller p, int32_t fd, int32_t events, uint64_t token);
 
@@ -1072,9 +1071,9 @@ oxs_status oxs_poller_add_fd(oxs_poller p, int32_t fd, int32_t events, uint64_t 
 oxs_status oxs_poller_modify_fd(oxs_poller p, int32_t fd, int32_t events, uint64_t token);
 
 /**
- * Removes a descriptor added with `oxs_poller_add_fd`. A descriptor that was closed
- * while registered is still forgotten (`OXS_OK`); events already reported for it are
- * not returned by a later wait.
+ * Removes a descriptor added with `oxs_poller_add_fd` and closes the poller's
+ * duplicate of it. A descriptor that was closed while registered is still forgotten
+ * (`OXS_OK`); events already reported for it are not returned by a later wait.
  *
  * Errors: `OXS_ERR_BAD_HANDLE`, `OXS_ERR_INVALID_ARGUMENT` (`fd` is not in this poller,
  * e.g. removed twice, or a socket handle's: use `oxs_poller_remove`). Thread-safe.

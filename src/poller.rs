@@ -39,10 +39,10 @@ pub(crate) struct Registrations {
     pub(crate) free: Vec<u32>,
     /// Socket handles, by their descriptor (a handle's close forgets its entry).
     pub(crate) by_fd: HashMap<RawFd, u32>,
-    /// Foreign descriptors (contract §14, src/poller_fd.rs): (slot, epoll events), kept
-    /// apart from the sockets because the caller may close one while it is registered
-    /// and its number may then come back as a socket handle's.
-    pub(crate) foreign: HashMap<RawFd, (u32, u32)>,
+    /// Foreign descriptors (contract §14, src/poller_fd.rs), by the caller's number;
+    /// kept apart from the sockets because the caller may close one while it is
+    /// registered and its number may then come back as a socket handle's.
+    pub(crate) foreign: HashMap<RawFd, crate::poller_fd::Foreign>,
 }
 
 pub struct Poller {

@@ -202,8 +202,9 @@ class ForeignDescriptors(unittest.TestCase):
         self.p.add_fd(r, POLL_IN)
         os.write(w, b"x")
         os.close(r)
-        self.assertEqual(self.p.wait(0), [])
+        self.assertEqual(self.p.wait(0), [(r, POLL_IN)])  # watched until removed
         self.p.remove_fd(r)  # still OXS_OK
+        self.assertEqual(self.p.wait(0), [])
         with self.assertRaises(oxsock.InvalidArgument):
             self.p.remove_fd(r)
 

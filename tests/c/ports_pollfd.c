@@ -268,11 +268,35 @@ static void closed_while_registered(oxs_poller p)
     CHECK_OK("§14 add_fd", oxs_poller_add_fd(p, a[0], OXS_POLL_IN, 31));
     REQUIRE("setup: write", write(a[1], &c, 1) == 1);
     close(a[0]);
-    CHECK_INT("§14 a closed descriptor reports nothing", events_for(p, 31, 0), 0);
+    CHECK_INT("§14 closed while registered: its file is still watched until removed", events_for(p, 31, 5000),
+              OXS_POLL_IN);
     CHECK_ST("§14 modify_fd of one closed while registered", oxs_poller_modify_fd(p, a[0], OXS_POLL_IN, 1),
              OXS_ERR_INVALID_ARGUMENT);
     CHECK_OK("§14 removing a descriptor closed while registered is OXS_OK", oxs_poller_remove_fd(p, a[0]));
     CHECK_ST("§14 ... and it is forgotten", oxs_poller_remove_fd(p, a[0]), OXS_ERR_INVALID_ARGUMENT);
+    CHECK_INT("§14 ... and its events are gone", events_for(p, 31, 0), 0);
+    close(a[1]);
+
+    /* 1b. closed while registered, its file still open elsewhere (a dup) and ready:
+     * removing it really stops the kernel watching it (no wait spins on it after) */
+    REQUIRE("setup: pipe", pipe2(a, O_CLOEXEC | O_NONBLOCK) == 0);
+    int other = dup(a[0]);
+    CHECK_OK("§14 add_fd", oxs_poller_add_fd(p, a[0], OXS_POLL_IN, 32));
+    REQUIRE("setup: write", write(a[1], &c, 1) == 1);
+    close(a[0]);
+    CHECK_OK("§14 remove_fd of one closed while its file lives on", oxs_poller_remove_fd(p, a[0]));
+    {
+        struct timespec c0, c1;
+        oxs_event ev[4];
+        size_t n = 77;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+        CHECK_OK("§14 a wait after it", oxs_poller_wait(p, ev, 4, 300, &n));
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+        CHECK_INT("§14 nothing reported for the removed file", n, 0);
+        int64_t cpu_ms = (c1.tv_sec - c0.tv_sec) * 1000 + (c1.tv_nsec - c0.tv_nsec) / 1000000;
+        CHECK("§14 the wait slept instead of spinning on the removed (ready) file", cpu_ms < 150);
+    }
+    close(other);
     close(a[1]);
 
     /* 2. closed, its number comes back as another pipe: adding it again is not "twice" */
