@@ -17,7 +17,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 const DUAL_HOST: &str = "oxs-dual";
@@ -64,39 +64,6 @@ fn command(argv: &[String], dir: &Path, dual: bool) -> Command {
     cmd
 }
 
-fn summary(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.starts_with("SUMMARY") || l.starts_with("SKIP"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Ok when the program exited 0 and printed its SUMMARY; else the text to fail with.
-fn check_output(what: &str, out: &Output) -> Result<(), String> {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.success() && stdout.contains("SUMMARY") {
-        return Ok(());
-    }
-    Err(format!(
-        "{what} failed ({}):\nstdout:\n{stdout}\nstderr (last 6000 bytes):\n{}\n",
-        out.status,
-        tail(&stderr, 6000)
-    ))
-}
-
-fn tail(s: &str, n: usize) -> &str {
-    if s.len() <= n {
-        return s;
-    }
-    let mut start = s.len() - n;
-    while !s.is_char_boundary(start) {
-        start += 1;
-    }
-    &s[start..]
-}
-
 /// Compiles and runs one program plainly, then under valgrind; fails (after both
 /// runs, so that each shows what it found) when either failed.
 fn run_core(name: &str, dual: bool) {
@@ -108,7 +75,7 @@ fn run_core(name: &str, dual: bool) {
     std::fs::create_dir_all(&run_dir).expect("create run folder");
     let argv = vec![exe.display().to_string(), run_dir.display().to_string()];
     let plain = common::run_bounded(&mut command(&argv, &dir, dual), Duration::from_secs(120));
-    println!("{name}: {}", summary(&plain));
+    println!("{name}: {}", common::c_summary(&plain));
 
     let mut valgrind = None;
     if common::have_tool("valgrind") {
@@ -125,18 +92,18 @@ fn run_core(name: &str, dual: bool) {
         let mut cmd = command(&vg, &dir, dual);
         cmd.env("OXS_TEST_SLOW", "1");
         let out = common::run_bounded(&mut cmd, Duration::from_secs(600));
-        println!("{name} (valgrind): {}", summary(&out));
+        println!("{name} (valgrind): {}", common::c_summary(&out));
         valgrind = Some(out);
     } else {
         eprintln!("*** NOT TESTED: {name} under valgrind (valgrind is not installed) ***");
     }
 
     let mut report = String::new();
-    if let Err(e) = check_output(name, &plain) {
+    if let Err(e) = common::check_c_output(name, &plain) {
         report.push_str(&e);
     }
     if let Some(out) = &valgrind {
-        if let Err(e) = check_output(&format!("{name} under valgrind"), out) {
+        if let Err(e) = common::check_c_output(&format!("{name} under valgrind"), out) {
             report.push_str(&e);
         }
     }
