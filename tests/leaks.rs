@@ -1,7 +1,7 @@
 //! Leaks (issue 5, item 4): the descriptor count of this process is unchanged after
 //! 10,000 open/close cycles of each kind — `oxs_socket_open`, a dial + accept pair,
-//! `oxs_listen_on` of a Unix socket file, a socket pair, a poller — and the Unix
-//! listener files are all gone. The figures (descriptors, resident memory) are printed.
+//! `oxs_listen_on` of a Unix socket file, a socket pair, a poller, foreign descriptors
+//! in a poller — and the Unix listener files are all gone. The figures (descriptors, resident memory) are printed.
 //!
 //! The tests take `SERIAL`: they count this process's descriptors, which a test running
 //! beside them in another thread would disturb.
@@ -155,4 +155,37 @@ fn socketpairs_and_pollers_leak_nothing() {
         assert_eq!(oxs_poller_close(p), OXS_OK, "{}", last_error());
         close_ok(pair[1], "pair 1");
     });
+}
+
+#[test]
+fn foreign_descriptors_in_pollers_leak_nothing() {
+    // A poller keeps its own duplicate of each foreign descriptor (§14): removing it,
+    // closing the poller, and replacing a registration whose number was closed and
+    // reused, each close that duplicate.
+    use oxsock::ffi::foreign_fds::{oxs_poller_add_fd, oxs_poller_remove_fd};
+    let _g = serial();
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 writes two descriptors into fds.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    measure("foreign descriptors", |i| {
+        let mut p = 0u64;
+        assert_eq!(oxs_poller_open(&mut p), OXS_OK, "{}", last_error());
+        assert_eq!(oxs_poller_add_fd(p, fds[0], OXS_POLL_IN, 1), OXS_OK, "{}", last_error());
+        assert_eq!(oxs_poller_add_fd(p, fds[1], OXS_POLL_OUT, 2), OXS_OK, "{}", last_error());
+        // SAFETY: dup of our own pipe end; closed below.
+        let extra = unsafe { libc::dup(fds[0]) };
+        assert_eq!(oxs_poller_add_fd(p, extra, OXS_POLL_IN, 3), OXS_OK, "{}", last_error());
+        // SAFETY: closing our own dup while it is registered.
+        unsafe { libc::close(extra) };
+        if i % 2 == 0 {
+            assert_eq!(oxs_poller_remove_fd(p, fds[0]), OXS_OK, "{}", last_error());
+            assert_eq!(oxs_poller_remove_fd(p, extra), OXS_OK, "{}", last_error());
+        }
+        assert_eq!(oxs_poller_close(p), OXS_OK, "{}", last_error());
+    });
+    // SAFETY: closing our own pipe.
+    unsafe {
+        libc::close(fds[0]);
+        libc::close(fds[1]);
+    }
 }
