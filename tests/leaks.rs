@@ -1,7 +1,8 @@
 //! Leaks (issue 5, item 4): the descriptor count of this process is unchanged after
 //! 10,000 open/close cycles of each kind — `oxs_socket_open`, a dial + accept pair,
 //! `oxs_listen_on` of a Unix socket file, a socket pair, a poller, foreign descriptors
-//! in a poller — and the Unix listener files are all gone. The figures (descriptors, resident memory) are printed.
+//! in a poller — and the Unix listener files are all gone. The figures (descriptors,
+//! resident memory) are printed.
 //!
 //! The tests take `SERIAL`: they count this process's descriptors, which a test running
 //! beside them in another thread would disturb.
