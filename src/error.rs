@@ -129,6 +129,17 @@ pub fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
+/// How a message learns a live socket handle's descriptor, so that it names both
+/// (`handle 0x100000001 (fd 5)`): set by the handle table (which this module does not
+/// name), and asked only when `oxs_last_error()` builds the text, never on the failing
+/// call itself.
+static HANDLE_FD: std::sync::OnceLock<fn(u64) -> Option<i32>> = std::sync::OnceLock::new();
+
+/// Sets the lookup behind `HANDLE_FD` (once; later calls change nothing).
+pub fn set_handle_fd_lookup(lookup: fn(u64) -> Option<i32>) {
+    let _ = HANDLE_FD.set(lookup);
+}
+
 /// What a failing call was given, for the message. Text arguments are read again only
 /// when the message is recorded, so a successful call never copies them.
 #[derive(Clone, Copy)]
@@ -241,7 +252,10 @@ pub fn last_message() -> *const c_char {
             let Some(rec) = &last.record else { return EMPTY.as_ptr() };
             let arg = match &rec.arg {
                 SavedArg::None => String::new(),
-                SavedArg::Handle(h) => format!(" handle {h:#x}"),
+                SavedArg::Handle(h) => match HANDLE_FD.get().and_then(|fd_of| fd_of(*h)) {
+                    Some(fd) => format!(" handle {h:#x} (fd {fd})"),
+                    None => format!(" handle {h:#x}"),
+                },
                 SavedArg::Text(t) => format!(" {t}"),
                 SavedArg::Number(n) => format!(" {n}"),
             };

@@ -340,7 +340,13 @@ fn register_fork_handler() {
     ONCE.call_once(|| {
         // SAFETY: registering a plain extern "C" function with no arguments.
         unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+        crate::error::set_handle_fd_lookup(socket_fd);
     });
+}
+
+/// A live socket handle's descriptor, for error messages (`handle 0x100000001 (fd 5)`).
+fn socket_fd(handle: u64) -> Option<i32> {
+    socket(handle).ok().map(|s| s.fd())
 }
 
 /// In a forked child only the forking thread exists: calls that were in flight in the

@@ -18,7 +18,6 @@ mod lifecycle;
 mod options;
 pub mod poll;
 pub mod poller;
-mod poller_fd;
 mod resolve;
 mod socket;
 mod state_word;

@@ -16,6 +16,9 @@ use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+mod foreign; // foreign descriptors (contract §14): oxs_poller_add_fd and friends
+use foreign::Foreign;
+
 const WAKE_DATA: u64 = u64::MAX;
 
 /// One event from `oxs_poller_wait`: the token given at add/modify and what is ready
@@ -34,15 +37,15 @@ pub struct oxs_event {
 const BATCH: usize = 256;
 
 #[derive(Default)]
-pub(crate) struct Registrations {
-    pub(crate) slots: Vec<(u32, u64)>, // (generation, token)
-    pub(crate) free: Vec<u32>,
+struct Registrations {
+    slots: Vec<(u32, u64)>, // (generation, token)
+    free: Vec<u32>,
     /// Socket handles, by their descriptor (a handle's close forgets its entry).
-    pub(crate) by_fd: HashMap<RawFd, u32>,
-    /// Foreign descriptors (contract §14, src/poller_fd.rs), by the caller's number;
+    by_fd: HashMap<RawFd, u32>,
+    /// Foreign descriptors (contract §14, src/poller/foreign.rs), by the caller's number;
     /// kept apart from the sockets because the caller may close one while it is
     /// registered and its number may then come back as a socket handle's.
-    pub(crate) foreign: HashMap<RawFd, crate::poller_fd::Foreign>,
+    foreign: HashMap<RawFd, Foreign>,
 }
 
 pub struct Poller {
@@ -58,7 +61,7 @@ pub struct Poller {
     regs: Mutex<Registrations>,
 }
 
-pub(crate) fn check_events(events: i32) -> Result<u32> {
+fn check_events(events: i32) -> Result<u32> {
     if events & !(OXS_POLL_IN | OXS_POLL_OUT) != 0 {
         return Err(Error::invalid(format!(
             "events {events:#x}: only OXS_POLL_IN and OXS_POLL_OUT can be asked for"
@@ -122,7 +125,7 @@ impl Poller {
         Ok(p)
     }
 
-    pub(crate) fn ctl(&self, op: i32, fd: RawFd, events: u32, data: u64) -> Result<()> {
+    fn ctl(&self, op: i32, fd: RawFd, events: u32, data: u64) -> Result<()> {
         let mut ev = libc::epoll_event { events, u64: data };
         // SAFETY: ev is a valid epoll_event; epfd is ours.
         if unsafe { libc::epoll_ctl(self.epfd, op, fd, &mut ev) } != 0 {
@@ -131,7 +134,7 @@ impl Poller {
         Ok(())
     }
 
-    pub(crate) fn regs(&self) -> std::sync::MutexGuard<'_, Registrations> {
+    fn regs(&self) -> std::sync::MutexGuard<'_, Registrations> {
         self.regs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -327,7 +330,7 @@ impl Watcher for Poller {
     }
 }
 
-pub(crate) fn next_generation(g: u32) -> u32 {
+fn next_generation(g: u32) -> u32 {
     match g.wrapping_add(1) {
         0 | u32::MAX => 1,
         n => n,

@@ -13,14 +13,14 @@
 //! may come back as a socket handle's), and `kcmp(2)` tells whether the number still
 //! names the registered file.
 
+use super::{check_events, next_generation, Poller, Registrations};
 use crate::error::{errno, Error, Result};
 use crate::fdset;
-use crate::poller::{check_events, next_generation, Poller, Registrations};
 use std::os::fd::RawFd;
 
 /// One foreign registration: its slot and the poller's own duplicate of the caller's
 /// descriptor, which is what epoll watches (closed when dropped).
-pub(crate) struct Foreign {
+pub(super) struct Foreign {
     slot: u32,
     dup: RawFd,
 }
@@ -74,7 +74,7 @@ fn data(regs: &Registrations, slot: u32) -> u64 {
 impl Poller {
     /// True when `fd` is registered as a foreign descriptor and still names the file
     /// that was added (false once the caller closed it, or reused the number).
-    pub(crate) fn still_registered(&self, regs: &Registrations, fd: RawFd) -> bool {
+    pub(super) fn still_registered(&self, regs: &Registrations, fd: RawFd) -> bool {
         regs.foreign.get(&fd).is_some_and(|f| same_file(fd, f.dup))
     }
 
