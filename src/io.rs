@@ -160,7 +160,7 @@ pub fn write_all(sock: &Socket, buf: &[u8]) -> (usize, Result<()>) {
 /// A send on a blocking stream socket returns short only when a signal interrupted it
 /// after some bytes went out (send(2)): the signal is then gone, and an interruptible
 /// handle must still report it, or Ctrl-C would never stop a large write.
-fn interrupted_after_some_bytes(sock: &Socket) -> bool {
+pub(crate) fn interrupted_after_some_bytes(sock: &Socket) -> bool {
     sock.interruptible() && sock.kind == OXS_TYPE_STREAM && !sock.fd_nonblocking()
 }
 

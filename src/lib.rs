@@ -15,6 +15,7 @@ mod handle;
 mod hostaddr;
 mod io;
 mod lifecycle;
+mod messages;
 mod options;
 pub mod poll;
 pub mod poller;

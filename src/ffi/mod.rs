@@ -12,7 +12,7 @@
 
 // The header lists the functions in the order of these modules (cbindgen reads them in
 // turn), which is a program's lifecycle order, as sqlite3.h does: errors, the socket
-// lifecycle, transfer, addresses, options, endpoints, polling, descriptors.
+// lifecycle, transfer, addresses, options, endpoints, polling, descriptors, messages.
 pub mod errors;
 pub mod lifecycle;
 pub mod transfer;
@@ -23,6 +23,7 @@ pub mod endpoints;
 pub mod polling;
 pub mod foreign_fds;
 pub mod descriptors;
+pub mod messages;
 #[cfg(feature = "test-panic")]
 pub mod test_panic;
 
