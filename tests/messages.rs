@@ -84,3 +84,8 @@ fn run_msg(name: &str, args: &[&str]) {
 fn msg_gathered_writes_and_scattered_reads() {
     run_msg("msg_gather", &[]);
 }
+
+#[test]
+fn msg_passing_descriptors() {
+    run_msg("msg_fds", &[]);
+}
