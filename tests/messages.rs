@@ -89,3 +89,8 @@ fn msg_gathered_writes_and_scattered_reads() {
 fn msg_passing_descriptors() {
     run_msg("msg_fds", &[]);
 }
+
+#[test]
+fn msg_datagram_batches() {
+    run_msg("msg_batch", &[]);
+}
