@@ -94,3 +94,8 @@ fn msg_passing_descriptors() {
 fn msg_datagram_batches() {
     run_msg("msg_batch", &[]);
 }
+
+#[test]
+fn msg_sendfile_and_raw_options() {
+    run_msg("msg_file_opts", &[]);
+}
