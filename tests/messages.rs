@@ -8,7 +8,7 @@
 //! - `msg_file_opts`: `oxs_sendfile` and `oxs_setsockopt` / `oxs_getsockopt`.
 //!
 //! Plus interop with CPython's `socket.send_fds` / `socket.recv_fds` on the other end
-//! of a socketpair, in both directions (`msg_fds_cpython`).
+//! of a socketpair, in both directions (`msg_fds_cpython_interop`).
 
 mod common;
 
@@ -98,4 +98,21 @@ fn msg_datagram_batches() {
 #[test]
 fn msg_sendfile_and_raw_options() {
     run_msg("msg_file_opts", &[]);
+}
+
+/// CPython's `socket.send_fds` / `socket.recv_fds` at the other end of a socketpair
+/// whose near end is an oxsock handle, both directions, on stream, datagram and
+/// seqpacket sockets (python/tests/test_messages.py, run here on its own so that a
+/// failure names §13).
+#[test]
+fn msg_fds_cpython_interop() {
+    common::lib_dir();
+    let out = common::run_bounded(
+        common::python()
+            .args(["-m", "unittest", "-v", "tests.test_messages.CPythonFdInterop"])
+            .current_dir(common::root().join("python")),
+        Duration::from_secs(120),
+    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && text.contains("OK"), "CPython fd interop failed:\n{text}");
 }

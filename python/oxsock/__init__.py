@@ -70,6 +70,7 @@ from ._socket import (
     listen,
     socketpair,
 )
+from ._messages import Datagram
 from ._poll import POLL_ERR, POLL_HUP, POLL_IN, POLL_INVALID, POLL_OUT, Poller, poll
 from ._ports import addr_host, addr_unmap, resolve
 
@@ -101,6 +102,7 @@ __all__ = [
     "resolve",
     "addr_host",
     "addr_unmap",
+    "Datagram",
     # constants
     "UNIX",
     "INET",

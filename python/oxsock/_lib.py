@@ -34,7 +34,7 @@ from ctypes import (
 )
 from typing import List, Optional, Tuple
 
-__all__ = ["lib", "path", "OxsAddr", "OxsPollItem", "OxsEvent", "ADDR_STRLEN"]
+__all__ = ["lib", "path", "OxsAddr", "OxsPollItem", "OxsEvent", "OxsIovec", "OxsDatagram", "ADDR_STRLEN"]
 
 _LIB_NAME = "liboxsock.so" if sys.platform != "darwin" else "liboxsock.dylib"
 
@@ -55,6 +55,25 @@ class OxsEvent(Structure):
     """``oxs_event``: 16 bytes."""
 
     _fields_ = [("token", c_uint64), ("events", c_int32), ("reserved", c_int32)]
+
+
+class OxsIovec(Structure):
+    """``oxs_iovec``: the layout of ``struct iovec``."""
+
+    _fields_ = [("base", c_void_p), ("len", c_size_t)]
+
+
+class OxsDatagram(Structure):
+    """``oxs_datagram``: 168 bytes on 64-bit platforms (contract §13)."""
+
+    _fields_ = [
+        ("buf", c_void_p),
+        ("len", c_size_t),
+        ("nbytes", c_size_t),
+        ("status", c_int32),
+        ("reserved", c_int32),
+        ("addr", OxsAddr),
+    ]
 
 
 assert ctypes.sizeof(OxsAddr) == 136
@@ -141,7 +160,7 @@ _P_SIZE = POINTER(c_size_t)
 _P_H = POINTER(c_uint64)
 _P_ADDR = POINTER(OxsAddr)
 
-# name: (restype, argtypes). Every function of the contract (API.md §2-§10, §14).
+# name: (restype, argtypes). Every function of the contract (API.md §2-§10, §13, §14).
 _PROTOTYPES = {
     # §2 status and errors
     "oxs_strerror": (c_char_p, [c_int32]),
@@ -205,6 +224,16 @@ _PROTOTYPES = {
     "oxs_poller_add_fd": (_S, [_H, c_int32, c_int32, c_uint64]),
     "oxs_poller_modify_fd": (_S, [_H, c_int32, c_int32, c_uint64]),
     "oxs_poller_remove_fd": (_S, [_H, c_int32]),
+    # §13 messages (arrays of oxs_iovec / oxs_datagram are passed by address)
+    "oxs_writev": (_S, [_H, c_void_p, c_size_t, _P_SIZE]),
+    "oxs_readv": (_S, [_H, c_void_p, c_size_t, _P_SIZE]),
+    "oxs_send_fds": (_S, [_H, c_void_p, c_size_t, POINTER(c_int32), c_size_t, _P_SIZE]),
+    "oxs_recv_fds": (_S, [_H, c_void_p, c_size_t, _P_SIZE, POINTER(c_int32), c_size_t, _P_SIZE]),
+    "oxs_send_batch": (_S, [_H, c_void_p, c_size_t, _P_SIZE]),
+    "oxs_recv_batch": (_S, [_H, c_void_p, c_size_t, _P_SIZE]),
+    "oxs_sendfile": (_S, [_H, c_int32, c_int64, c_size_t, _P_SIZE]),
+    "oxs_setsockopt": (_S, [_H, c_int32, c_int32, c_void_p, c_uint32]),
+    "oxs_getsockopt": (_S, [_H, c_int32, c_int32, c_void_p, POINTER(c_uint32)]),
 }
 
 

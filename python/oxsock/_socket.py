@@ -306,7 +306,10 @@ def _make_interruptible(h: int) -> None:
 # ---------------------------------------------------------------------------------
 
 
-class Socket:
+from ._messages import MessagesMixin  # noqa: E402 (it uses the helpers above)
+
+
+class Socket(MessagesMixin):
     """An oxsock socket handle.
 
     ``Socket(domain, type, protocol=0)`` opens a new socket (``oxs_socket_open``);
