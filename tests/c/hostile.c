@@ -8,9 +8,8 @@
  * fresh, non-empty oxs_last_error() when it fails; nothing may crash. Sockets used
  * for data are non-blocking, so a wrong answer shows as a status, never a hang.
  *
- * §14's functions (host text, unmap, resolve_host, foreign descriptors) get the same.
- *
- * §14's functions (host text, unmap, resolve_host, foreign descriptors) get the same.
+ * §14's functions (host text, unmap, resolve_host, foreign descriptors) get the same,
+ * and so do the §13 message functions (issue 14).
  *
  * Usage: hostile SCRATCH_DIR. Prints "hostile: N calls tried, M failures". */
 #include "oxsock.h"
@@ -31,6 +30,7 @@
 #include "opts_check.h"
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -191,6 +191,44 @@ static void setup(void)
         printf("note: oxs_addr_parse's message does not quote its argument; only non-empty messages are checked\n");
 }
 
+/* §13 functions with a handle that is not a live socket: BAD_HANDLE, counts 0. */
+static void messages_bad_handle(oxs_socket h)
+{
+    char buf[8] = "abcdefg";
+    size_t n = 77, nf = 77;
+    int32_t fds[2] = {0, 1};
+    oxs_iovec iov = {buf, 4};
+    oxs_datagram d[1];
+    uint32_t len = 4;
+    int v = 1;
+    memset(d, 0, sizeof d);
+    d[0].buf = buf;
+    d[0].len = 4;
+    H(oxs_writev(h, &iov, 1, &n), BADH);
+    OUT(n == 0);
+    n = 77;
+    H(oxs_readv(h, &iov, 1, &n), BADH);
+    OUT(n == 0);
+    n = 77;
+    H(oxs_send_fds(h, buf, 4, fds, 1, &n), BADH);
+    OUT(n == 0);
+    n = 77;
+    H(oxs_recv_fds(h, buf, 4, &n, fds, 2, &nf), BADH);
+    OUT(n == 0 && nf == 0);
+    n = 77;
+    H(oxs_send_batch(h, d, 1, &n), BADH);
+    OUT(n == 0);
+    n = 77;
+    H(oxs_recv_batch(h, d, 1, &n), BADH);
+    OUT(n == 0);
+    n = 77;
+    H(oxs_sendfile(h, 0, 0, 4, &n), BADH);
+    OUT(n == 0);
+    H(oxs_setsockopt(h, SOL_SOCKET, SO_RCVBUF, &v, sizeof v), BADH);
+    H(oxs_getsockopt(h, SOL_SOCKET, SO_RCVBUF, &v, &len), BADH);
+    OUT(len == 0);
+}
+
 /* Every socket function with a handle that is not a live socket: BAD_HANDLE. */
 static void bad_socket_handle(oxs_socket h)
 {
@@ -252,6 +290,7 @@ static void bad_socket_handle(oxs_socket h)
     fd = 77;
     H(oxs_into_fd(h, &fd), BADH);
     OUT(fd == -1);
+    messages_bad_handle(h);
     H(oxs_close(h), BADH);
     oxs_pollitem it = {h, OXS_POLL_IN, 0};
     n = 77;
@@ -978,6 +1017,138 @@ static void porting_calls(void)
     H(oxs_poller_remove_fd(p, g_pipe[0]), OXS_OK);
     H(oxs_poller_remove_fd(p, g_pipe[0]), EINVAL_);
     H(oxs_poller_add_fd((oxs_poller)s, g_pipe[0], OXS_POLL_IN, 1), BADH); /* a socket where a poller belongs */
+/* §13: NULL pointers, counts out of range, huge lengths, bad descriptors, options the
+ * library owns, stream sockets where datagrams belong; every out-count 0 on failure. */
+static void messages(void)
+{
+    char buf[8] = "abcdefg";
+    size_t n, nf;
+    int32_t fds[2] = {0, -1};
+    oxs_iovec iov[2] = {{buf, 4}, {NULL, 0}};
+    oxs_datagram d[2];
+    uint32_t len;
+    int v = 1;
+    memset(d, 0, sizeof d);
+    d[0].buf = buf;
+    d[0].len = 4;
+    size_t counts[] = {0, 1025, SIZE_MAX, (size_t)PTRDIFF_MAX + 1};
+    for (int i = 0; i < 4; i++) {
+        n = 77;
+        H(oxs_writev(ux[0], iov, counts[i], &n), EINVAL_);
+        OUT(n == 0);
+        n = 77;
+        H(oxs_readv(ux[1], iov, counts[i], &n), EINVAL_);
+        OUT(n == 0);
+        n = 77;
+        H(oxs_send_batch(u, d, counts[i], &n), EINVAL_);
+        OUT(n == 0);
+        n = 77;
+        H(oxs_recv_batch(u, d, counts[i], &n), EINVAL_);
+        OUT(n == 0);
+        n = 77;
+        H(oxs_send_fds(ux[0], buf, 1, fds, counts[i] == 1025 ? 254 : counts[i], &n), EINVAL_);
+        OUT(n == 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        size_t L = HUGE_LENS[i];
+        oxs_iovec big[1] = {{buf, L}};
+        n = 77;
+        H(oxs_writev(ux[0], big, 1, &n), EINVAL_);
+        OUT(n == 0);
+        H(oxs_readv(ux[1], big, 1, &n), EINVAL_);
+        H(oxs_send_fds(ux[0], buf, L, fds, 1, &n), EINVAL_);
+        nf = 77;
+        H(oxs_recv_fds(ux[1], buf, L, &n, fds, 1, &nf), EINVAL_);
+        OUT(n == 0 && nf == 0);
+        H(oxs_recv_fds(ux[1], buf, 4, &n, fds, L, &nf), EINVAL_);
+        oxs_datagram bd[1];
+        memset(bd, 0, sizeof bd);
+        bd[0].buf = buf;
+        bd[0].len = L;
+        H(oxs_send_batch(u, bd, 1, &n), EINVAL_);
+        H(oxs_recv_batch(u, bd, 1, &n), EINVAL_);
+        n = 77;
+        H(oxs_sendfile(c, 0, 0, L, &n), EINVAL_);
+        OUT(n == 0);
+    }
+    /* NULL pointers */
+    H(oxs_writev(ux[0], NULL, 1, &n), EINVAL_);
+    H(oxs_readv(ux[1], NULL, 1, &n), EINVAL_);
+    H(oxs_readv(ux[1], iov, 1, NULL), EINVAL_);
+    oxs_iovec nullbase[1] = {{NULL, 4}};
+    H(oxs_writev(ux[0], nullbase, 1, &n), EINVAL_);
+    H(oxs_readv(ux[1], nullbase, 1, &n), EINVAL_);
+    H(oxs_send_fds(ux[0], NULL, 4, fds, 1, &n), EINVAL_);
+    H(oxs_send_fds(ux[0], buf, 4, NULL, 1, &n), EINVAL_);
+    H(oxs_send_fds(ux[0], buf, 0, fds, 1, &n), EINVAL_);
+    H(oxs_send_fds(ux[0], buf, 4, fds + 1, 1, &n), EINVAL_); /* descriptor -1 */
+    H(oxs_recv_fds(ux[1], NULL, 4, &n, fds, 1, &nf), EINVAL_);
+    H(oxs_recv_fds(ux[1], buf, 4, NULL, fds, 1, &nf), EINVAL_);
+    H(oxs_recv_fds(ux[1], buf, 4, &n, NULL, 1, &nf), EINVAL_);
+    H(oxs_recv_fds(ux[1], buf, 4, &n, fds, 1, NULL), EINVAL_);
+    H(oxs_send_batch(u, NULL, 1, &n), EINVAL_);
+    H(oxs_send_batch(u, d, 1, NULL), EINVAL_);
+    H(oxs_recv_batch(u, NULL, 1, &n), EINVAL_);
+    H(oxs_recv_batch(u, d, 1, NULL), EINVAL_);
+    d[1].buf = NULL;
+    d[1].len = 4;
+    H(oxs_send_batch(u, d, 2, &n), EINVAL_);
+    H(oxs_recv_batch(u, d, 2, &n), EINVAL_);
+    H(oxs_setsockopt(c, SOL_SOCKET, SO_RCVBUF, NULL, 4), EINVAL_);
+    H(oxs_getsockopt(c, SOL_SOCKET, SO_RCVBUF, &v, NULL), EINVAL_);
+    len = 4;
+    H(oxs_getsockopt(c, SOL_SOCKET, SO_RCVBUF, NULL, &len), EINVAL_);
+    OUT(len == 0);
+    /* a bad address in a batch entry: ADDRESS, stored in the entry, none sent */
+    memset(d, 0, sizeof d);
+    d[0].buf = buf;
+    d[0].len = 4;
+    d[0].addr.len = 129;
+    n = 77;
+    if (H(oxs_send_batch(u, d, 1, &n), EADDR))
+        OUT(n == 0 && d[0].status == EADDR);
+    d[0].addr = good6; /* the wrong family for an IPv4 socket */
+    H(oxs_send_batch(u, d, 1, &n), EADDR);
+    /* descriptors, offsets, sockets of the wrong kind */
+    int32_t odd[] = {-1, INT32_MIN, INT32_MAX, 999999};
+    for (int i = 0; i < 4; i++) {
+        n = 77;
+        H(oxs_sendfile(c, odd[i], 0, 4, &n), EINVAL_);
+        OUT(n == 0);
+        H(oxs_send_fds(ux[0], buf, 1, &odd[i], 1, &n), EINVAL_);
+    }
+    int64_t offs[] = {-1, INT64_MIN};
+    for (int i = 0; i < 2; i++)
+        H(oxs_sendfile(c, 0, offs[i], 4, &n), EINVAL_);
+    H(oxs_send_fds(c, buf, 1, fds, 1, &n), OXS_ERR_UNSUPPORTED);
+    H(oxs_recv_fds(u, buf, 4, &n, fds, 1, &nf), OXS_ERR_UNSUPPORTED);
+    H(oxs_send_batch(c, d, 1, &n), OXS_ERR_UNSUPPORTED);
+    H(oxs_recv_batch(ux[0], d, 1, &n), OXS_ERR_UNSUPPORTED);
+    struct timeval tv = {1, 0};
+    H(oxs_setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), OXS_ERR_UNSUPPORTED);
+    H(oxs_setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), OXS_ERR_UNSUPPORTED);
+    len = sizeof tv;
+    H(oxs_getsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, &len), OXS_ERR_UNSUPPORTED);
+    for (int i = 0; i < NBAD_ENUMS; i++) {
+        int32_t e = BAD_ENUMS[i];
+        len = sizeof v;
+        H2(oxs_setsockopt(c, e, e, &v, sizeof v), OXS_ERR_UNSUPPORTED, EINVAL_);
+        H2(oxs_getsockopt(c, e, e, &v, &len), OXS_ERR_UNSUPPORTED, EINVAL_);
+    }
+    /* non-blocking handles answer WOULD_BLOCK, with counts 0 */
+    for (int i = 0; i < 1000 && oxs_read(ux[0], buf, sizeof buf, &n) == OXS_OK && n > 0; i++) {
+    }
+    for (int i = 0; i < 1000 && oxs_recv(u, buf, sizeof buf, 0, &n) == OXS_OK; i++) {
+    }
+    n = 77;
+    H(oxs_readv(ux[0], iov, 2, &n), OXS_ERR_WOULD_BLOCK);
+    OUT(n == 0);
+    n = nf = 77;
+    H(oxs_recv_fds(ux[0], buf, 4, &n, fds, 1, &nf), OXS_ERR_WOULD_BLOCK);
+    OUT(n == 0 && nf == 0);
+    n = 77;
+    H(oxs_recv_batch(u, d, 1, &n), OXS_ERR_WOULD_BLOCK);
+    OUT(n == 0);
 }
 
 static void misc(void)
@@ -1030,6 +1201,7 @@ int main(int argc, char **argv)
     bad_addrs();
     descriptors();
     porting_calls();
+    messages();
     misc();
     printf("hostile: %d calls tried, %d failures\n", g_calls, g_fail);
     fflush(stdout);
