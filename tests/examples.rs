@@ -550,6 +550,8 @@ fn examples_compile_with_strict_warnings() {
         "ping",
         "poll_server",
         "timeout_client",
+        "fd_pass_server",
+        "udp_batch_server",
     ];
     for name in names {
         assert!(dir.join(name).is_file(), "c-examples/build/{name} was not built");
