@@ -344,6 +344,46 @@ static void args(void)
     oxs_close(p[1]);
 }
 
+/* §1 EINTR through recv_batch: INTERRUPTED on an interruptible handle; retried on a
+ * default one, which then returns the datagram that comes. */
+static void eintr(void)
+{
+    static char room[64 * 16];
+    oxs_socket p[2];
+    bg_call bg;
+    size_t n;
+    int pass;
+    install_usr1();
+    for (pass = 0; pass < 2; pass++) {
+        int interruptible = pass == 0;
+        REQUIRE_OK("setup: socketpair", oxs_socketpair(OXS_TYPE_DGRAM, p));
+        oxs_setopt(p[1], OXS_OPT_INTERRUPTIBLE, interruptible);
+        memset(&bg, 0, sizeof bg);
+        bg.fn = bg_recv_batch;
+        bg.s = p[1];
+        bg.buf = room;
+        bg_start(&bg);
+        CHECK("§1 recv_batch blocks", wait_thread_blocked(bg.tid));
+        pthread_kill(bg.th, SIGUSR1);
+        if (interruptible) {
+            if (CHECK("§1 a signal ends recv_batch on an INTERRUPTIBLE handle", bg_wait(&bg, 5000 * (int)slow_factor()))) {
+                CHECK_ST("§1 recv_batch returns INTERRUPTED", bg.st, OXS_ERR_INTERRUPTED);
+                CHECK_INT("§1 ... with nrecv 0", bg.n, 0);
+            }
+        } else {
+            sleep_ms(100);
+            CHECK("§1 a signal does not end recv_batch on a default handle", !__atomic_load_n(&bg.done, __ATOMIC_SEQ_CST));
+            oxs_send(p[0], "after", 5, 0, &n);
+            if (CHECK("§1 the retried recv_batch returns", bg_wait(&bg, 5000 * (int)slow_factor()))) {
+                CHECK_OK("§1 the retried recv_batch gets the datagram", bg.st);
+                CHECK("§1 ... one datagram", bg.n == 1 && memcmp(room, "after", 5) == 0);
+            }
+        }
+        oxs_close(p[0]);
+        oxs_close(p[1]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     enter_scratch(argc, argv);
@@ -353,5 +393,6 @@ int main(int argc, char **argv)
     unix_pair(OXS_TYPE_DGRAM);
     unix_pair(OXS_TYPE_SEQPACKET);
     args();
+    eintr();
     return CHECK_SUMMARY("msg_batch");
 }

@@ -368,6 +368,53 @@ static void udp(void)
     oxs_close(b);
 }
 
+/* §1 EINTR through writev: an interruptible handle returns INTERRUPTED with the exact
+ * count; a default handle retries and completes. */
+static void eintr(void)
+{
+    static unsigned char big[BIG];
+    oxs_socket p[2];
+    bg_call bg;
+    drain d;
+    int pass;
+    install_usr1();
+    fill_pat(big, BIG, 0);
+    for (pass = 0; pass < 2; pass++) {
+        int interruptible = pass == 0;
+        REQUIRE_OK("setup: socketpair", oxs_socketpair(OXS_TYPE_STREAM, p));
+        oxs_setopt(p[0], OXS_OPT_INTERRUPTIBLE, interruptible);
+        memset(&bg, 0, sizeof bg);
+        bg.fn = bg_writev;
+        bg.s = p[0];
+        bg.buf = big;
+        bg.len = BIG;
+        bg_start(&bg);
+        CHECK("§1 writev blocks on a full socket", wait_thread_blocked(bg.tid));
+        pthread_kill(bg.th, SIGUSR1);
+        if (interruptible) {
+            if (CHECK("§1 a signal ends writev on an INTERRUPTIBLE handle", bg_wait(&bg, 5000 * (int)slow_factor()))) {
+                CHECK_ST("§1 writev returns INTERRUPTED", bg.st, OXS_ERR_INTERRUPTED);
+                CHECK("§13 ... with the count so far", bg.n > 0 && bg.n < BIG);
+                drain_start(&d, p[1], bg.n, 0, 0);
+                drain_join(&d);
+                CHECK("§13 ... exactly the bytes that went", d.got == bg.n && d.bad_at == (size_t)-1);
+            }
+        } else {
+            sleep_ms(100);
+            CHECK("§1 a signal does not end writev on a default handle", !__atomic_load_n(&bg.done, __ATOMIC_SEQ_CST));
+            drain_start(&d, p[1], BIG, 0, 0);
+            if (CHECK("§1 the retried writev completes", bg_wait(&bg, 10000 * (int)slow_factor()))) {
+                CHECK_OK("§1 the retried writev completes", bg.st);
+                CHECK_INT("§1 ... with every byte", bg.n, BIG);
+            }
+            drain_join(&d);
+            CHECK("§1 ... each once, in order", d.got == BIG && d.bad_at == (size_t)-1);
+        }
+        oxs_close(p[0]);
+        oxs_close(p[1]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     oxs_socket c, s, p[2];
@@ -386,5 +433,6 @@ int main(int argc, char **argv)
     datagrams(OXS_TYPE_DGRAM);
     datagrams(OXS_TYPE_SEQPACKET);
     udp();
+    eintr();
     return CHECK_SUMMARY("msg_gather");
 }

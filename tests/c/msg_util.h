@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <poll.h>
+#include <signal.h>
 
 #include "core_util.h"
 
@@ -95,6 +96,19 @@ U_ static int wait_writable(oxs_socket s, int ms)
     oxs_pollitem it = {s, OXS_POLL_OUT, 0};
     size_t n = 0;
     return oxs_poll(&it, 1, ms, &n) == OXS_OK && n == 1;
+}
+
+static void on_usr1_(int sig) { (void)sig; }
+
+/* A SIGUSR1 handler installed without SA_RESTART (as CPython installs its own). */
+U_ static void install_usr1(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1_;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGUSR1, &sa, NULL);
 }
 
 #endif /* OXS_TEST_MSG_UTIL_H */
