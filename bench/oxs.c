@@ -442,6 +442,8 @@ static void w_getopt(long iters)
     oxs_close(l);
 }
 
+#include "msg_oxs.h" /* the §13 workloads (issue 14) */
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -465,6 +467,10 @@ int main(int argc, char **argv)
         w_mem(atoi(argv[2]));
     else if (!strcmp(w, "getopt") && argc > 2)
         w_getopt(atol(argv[2]));
+    else if (!strcmp(w, "udp_recv"))
+        w_udp_recv(arg_secs(argc, argv, 2));
+    else if (!strcmp(w, "sendfile") && argc > 3)
+        w_sendfile(arg_secs(argc, argv, 2), argv[3]);
     else
         die_msg("unknown workload", w);
     fflush(stdout);

@@ -512,6 +512,8 @@ static void w_getopt(long iters)
     close(l);
 }
 
+#include "msg_posix.h" /* the §13 workloads (issue 14) */
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -533,6 +535,12 @@ int main(int argc, char **argv)
         w_mem(atoi(argv[2]));
     else if (!strcmp(w, "getopt") && argc > 2)
         w_getopt(atol(argv[2]));
+    else if (!strcmp(w, "udp_blast") && argc > 2)
+        w_udp_blast(atoi(argv[2]));
+    else if (!strcmp(w, "udp_recv"))
+        w_udp_recv(arg_secs(argc, argv, 2));
+    else if (!strcmp(w, "sendfile") && argc > 3)
+        w_sendfile(arg_secs(argc, argv, 2), argv[3]);
     else
         die_msg("unknown workload", w);
     fflush(stdout);

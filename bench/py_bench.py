@@ -590,6 +590,14 @@ def main(argv):
         w_mem(a, int(num))
     elif w == "getopt":
         w_getopt(a, int(num))
+    elif w == "udp_recv":
+        import py_bench_msg  # the §13 workloads (issue 14)
+
+        py_bench_msg.w_udp_recv(a, argv[1], num)
+    elif w == "sendfile":
+        import py_bench_msg
+
+        py_bench_msg.w_sendfile(a, num, argv[4])
     else:
         die(f"unknown workload {w}")
     sys.stdout.flush()

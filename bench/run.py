@@ -66,6 +66,11 @@ ROWS = [
     ("many", "6 N conns, one-thread poll loop", "req/s", True),
     ("many_cpu", "  server CPU per request", "ns", False),
     ("many_rss", "  server RSS, N conns open", "MiB", False),
+    ("udp_recv", "7 UDP receive 64 B (batch 64; POSIX: recvmmsg)", "dgram/s", True),
+    ("udp_recv_cpu", "  receiver CPU per datagram", "ns", False),
+    ("udp_recvfrom", "  POSIX C: a recvfrom loop", "dgram/s", True),
+    ("sendfile", "8 sendfile of a 256 MiB cached file", "MiB/s", True),
+    ("sendfile_cpu", "  CPU per MiB", "us", False),
     ("mem_rss", "memory per open handle (RSS)", "B", False),
     ("mem_heap", "memory per open handle (malloc)", "B", False),
     ("getopt_nodelay", "getopt(NODELAY), one call", "ns", False),
@@ -76,7 +81,7 @@ ROWS = [
 ]
 
 # Metrics a contender may lack (no heap count from Python; no schedstat in some kernels).
-OPTIONAL = {"many_cpu", "mem_heap", "getopt_raw", "recv_raw"}
+OPTIONAL = {"many_cpu", "mem_heap", "getopt_raw", "recv_raw", "udp_recvfrom"}
 
 # Workloads as run: name -> the metrics it prints.
 WORKLOADS = {
@@ -87,6 +92,8 @@ WORKLOADS = {
     "udp": ["udp", "udp_cpu"],
     "unix_pingpong": ["unix_pingpong", "unix_pingpong_cpu"],
     "many": ["many", "many_cpu", "many_rss"],
+    "udp_recv": ["udp_recv", "udp_recv_cpu", "udp_recvfrom"],
+    "sendfile": ["sendfile", "sendfile_cpu"],
     "mem": ["mem_rss", "mem_heap"],
     "getopt": ["getopt_nodelay", "getopt_type", "recv_eagain", "getopt_raw", "recv_raw"],
 }
@@ -214,6 +221,43 @@ def run_many(contender, conns, secs, limit):
             srv.wait()
 
 
+def run_udp_recv(contender, secs, limit):
+    """Workload 7: the contender's receiver on CPU 0, the datagram source (`posix
+    udp_blast`, sendmmsg of 64 per call, the same for everyone) on CPU 1."""
+    cmd = pin(0) + program(contender) + ["udp_recv", str(secs)]
+    rcv = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=py_env())
+    blast = None
+    try:
+        line = rcv.stdout.readline().split()
+        if len(line) != 2 or line[0] != "port":
+            raise RuntimeError(f"{' '.join(cmd)} did not start: {rcv.stderr.read()[-800:]}")
+        blast = subprocess.Popen(pin(1) + [os.path.join(BUILD, "posix"), "udp_blast", line[1]],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        out, err = rcv.communicate(timeout=limit)
+        if rcv.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} exited {rcv.returncode}: {err.strip()[-800:]}")
+        return parse(out)
+    finally:
+        for p in (rcv, blast):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def sendfile_source(scratch):
+    """Workload 8's file: 256 MiB in the scratch folder, read once so that it is cached."""
+    path = os.path.join(scratch, "sendfile-256MiB.bin")
+    if not os.path.exists(path):
+        block = os.urandom(1 << 20)
+        with open(path, "wb") as f:
+            for _ in range(256):
+                f.write(block)
+    with open(path, "rb") as f:
+        while f.read(1 << 24):
+            pass
+    return path
+
+
 def run_workload(w, contender, opts, scratch):
     secs = opts.secs
     limit = 60 + secs * 20
@@ -224,7 +268,11 @@ def run_workload(w, contender, opts, scratch):
     if w == "getopt":
         iters = opts.iters if contender in ("posix", "oxs_c") else opts.iters // 10
         return run_simple(contender, ["getopt", str(max(iters, 1000))], limit)
+    if w == "udp_recv":
+        return run_udp_recv(contender, secs, limit)
     args = [w, str(secs)]
+    if w == "sendfile":
+        args.append(sendfile_source(scratch))
     if w == "unix_pingpong":
         args.append(os.path.join(scratch, f"{contender}.sock"))
     return run_simple(contender, args, limit)
@@ -371,6 +419,20 @@ def targets(results):
     a, b = med("getopt_nodelay", "cpython"), med("getopt_nodelay", "oxs_py")
     if known(a, b):
         out.append(f"         (from Python: Socket.getopt {b:.0f} ns vs socket.getsockopt {a:.0f} ns)")
+    # Issue 14: batches and sendfile.
+    rate_and_cpu("oxs_recv_batch >= 0.97 x hand-written recvmmsg (udp_recv)", "udp_recv", "posix", "oxs_c", 0.97)
+    rate_and_cpu("oxs_sendfile >= 0.97 x hand-written sendfile(2) loop", "sendfile", "posix", "oxs_c", 0.97)
+    a, b = med("udp_recv", "cpython"), med("udp_recv", "oxs_py")
+    r = ratio(b, a)
+    check("Python recv_batch >= 1.25 x CPython's recvfrom loop (datagrams/s)", None if r is None else r >= 1.25,
+          "n/a" if r is None else f"{fmt(b)} vs {fmt(a)} dgram/s: {r:.3f}")
+    a, b = med("udp_recvfrom", "posix"), med("udp_recv", "posix")
+    if known(a, b):
+        out.append(f"         (hand-written: recvfrom loop {fmt(a)} dgram/s, recvmmsg loop {fmt(b)} dgram/s)")
+    a, b = med("sendfile", "cpython"), med("sendfile", "oxs_py")
+    r = ratio(b, a)
+    if r is not None:
+        out.append(f"         (Python: Socket.sendfile {fmt(b)} MiB/s vs CPython's socket.sendfile {fmt(a)}: {r:.3f})")
     a, b, h = med("mem_rss", "posix"), med("mem_rss", "oxs_c"), med("mem_heap", "oxs_c")
     ok = (b - a) < 256 and (h is None or h != h or h < 256) if known(a, b) else None
     check("memory per handle < 256 bytes", ok,
