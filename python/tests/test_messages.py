@@ -187,6 +187,33 @@ class Batches(unittest.TestCase):
             with self.assertRaises(TimeoutError):
                 b.recv_batch()
 
+    def test_recv_batch_ipv6_and_unix_senders(self) -> None:
+        with oxsock.Socket(oxsock.INET6, oxsock.DGRAM) as a, oxsock.Socket(oxsock.INET6, oxsock.DGRAM) as b:
+            a.bind("[::1]:0")
+            b.bind("[::1]:0")
+            b.read_timeout = BOUND
+            a.send_batch([(b"v6-%d" % i, b.local_addr) for i in range(5)])
+            got: "list[oxsock.Datagram]" = []
+            while len(got) < 5:
+                got += b.recv_batch(64, 3)
+            self.assertEqual([g.address for g in got], [a.local_addr] * 5)
+            self.assertEqual([(g.data, g.size) for g in got], [(b"v6-", 4)] * 5)
+        tmp = tempfile.mkdtemp()
+        try:
+            with oxsock.Socket(oxsock.UNIX, oxsock.DGRAM) as r, oxsock.Socket(oxsock.UNIX, oxsock.DGRAM) as w:
+                r.bind(os.path.join(tmp, "r.sock"))
+                w.bind(os.path.join(tmp, "w.sock"))
+                w.send_batch([(b"one", r.local_addr), (b"two", r.local_addr)])
+                got = r.recv_batch()
+                while len(got) < 2:
+                    got += r.recv_batch()
+                self.assertEqual([g.address for g in got], [w.local_addr] * 2)
+        finally:
+            for f in ("r.sock", "w.sock"):
+                if os.path.exists(os.path.join(tmp, f)):
+                    os.unlink(os.path.join(tmp, f))
+            os.rmdir(tmp)
+
     def test_send_batch_failure_carries_the_count(self) -> None:
         with oxsock.Socket(oxsock.INET, oxsock.DGRAM) as a:
             with self.assertRaises(oxsock.Error) as cm:
