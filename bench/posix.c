@@ -535,10 +535,10 @@ int main(int argc, char **argv)
         w_mem(atoi(argv[2]));
     else if (!strcmp(w, "getopt") && argc > 2)
         w_getopt(atol(argv[2]));
-    else if (!strcmp(w, "udp_blast") && argc > 2)
-        w_udp_blast(atoi(argv[2]));
-    else if (!strcmp(w, "udp_recv"))
-        w_udp_recv(arg_secs(argc, argv, 2));
+    else if (!strcmp(w, "udp_blast") && argc > 3)
+        w_udp_blast(atoi(argv[2]), atol(argv[3]));
+    else if (!strcmp(w, "udp_recv") && argc > 3)
+        w_udp_recv(arg_secs(argc, argv, 2), argv[3]);
     else if (!strcmp(w, "sendfile") && argc > 3)
         w_sendfile(arg_secs(argc, argv, 2), argv[3]);
     else

@@ -593,7 +593,7 @@ def main(argv):
     elif w == "udp_recv":
         import py_bench_msg  # the §13 workloads (issue 14)
 
-        py_bench_msg.w_udp_recv(a, argv[1], num)
+        py_bench_msg.w_udp_recv(a, argv[1], num, argv[4])
     elif w == "sendfile":
         import py_bench_msg
 

@@ -66,7 +66,7 @@ ROWS = [
     ("many", "6 N conns, one-thread poll loop", "req/s", True),
     ("many_cpu", "  server CPU per request", "ns", False),
     ("many_rss", "  server RSS, N conns open", "MiB", False),
-    ("udp_recv", "7 UDP receive 64 B (batch 64; POSIX: recvmmsg)", "dgram/s", True),
+    ("udp_recv", "7 UDP drain 64 B (batch 64; POSIX: recvmmsg)", "dgram/s", True),
     ("udp_recv_cpu", "  receiver CPU per datagram", "ns", False),
     ("udp_recvfrom", "  POSIX C: a recvfrom loop", "dgram/s", True),
     ("sendfile", "8 sendfile of a 256 MiB cached file", "MiB/s", True),
@@ -221,29 +221,6 @@ def run_many(contender, conns, secs, limit):
             srv.wait()
 
 
-def run_udp_recv(contender, secs, limit):
-    """Workload 7: the contender's receiver on CPU 0, the datagram source (`posix
-    udp_blast`, sendmmsg of 64 per call, the same for everyone) on CPU 1."""
-    cmd = pin(0) + program(contender) + ["udp_recv", str(secs)]
-    rcv = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=py_env())
-    blast = None
-    try:
-        line = rcv.stdout.readline().split()
-        if len(line) != 2 or line[0] != "port":
-            raise RuntimeError(f"{' '.join(cmd)} did not start: {rcv.stderr.read()[-800:]}")
-        blast = subprocess.Popen(pin(1) + [os.path.join(BUILD, "posix"), "udp_blast", line[1]],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        out, err = rcv.communicate(timeout=limit)
-        if rcv.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} exited {rcv.returncode}: {err.strip()[-800:]}")
-        return parse(out)
-    finally:
-        for p in (rcv, blast):
-            if p is not None and p.poll() is None:
-                p.kill()
-                p.wait()
-
-
 def sendfile_source(scratch):
     """Workload 8's file: 256 MiB in the scratch folder, read once so that it is cached."""
     path = os.path.join(scratch, "sendfile-256MiB.bin")
@@ -268,9 +245,9 @@ def run_workload(w, contender, opts, scratch):
     if w == "getopt":
         iters = opts.iters if contender in ("posix", "oxs_c") else opts.iters // 10
         return run_simple(contender, ["getopt", str(max(iters, 1000))], limit)
-    if w == "udp_recv":
-        return run_udp_recv(contender, secs, limit)
     args = [w, str(secs)]
+    if w == "udp_recv":  # workload 7: the receiver runs the source, `posix udp_blast`
+        args.append(os.path.join(BUILD, "posix"))
     if w == "sendfile":
         args.append(sendfile_source(scratch))
     if w == "unix_pingpong":

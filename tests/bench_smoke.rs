@@ -17,7 +17,7 @@ const ROWS: &[&str] = &[
     "  CPU per round trip",
     "6 500 conns, one-thread poll loop",
     "  server RSS, 500 conns open",
-    "7 UDP receive 64 B",
+    "7 UDP drain 64 B",
     "8 sendfile of a 256 MiB cached file",
     "memory per open handle (RSS)",
     "getopt(NODELAY), one call",
