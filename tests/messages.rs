@@ -116,3 +116,53 @@ fn msg_fds_cpython_interop() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && text.contains("OK"), "CPython fd interop failed:\n{text}");
 }
+
+/// §13 "one `writev(2)` when the kernel takes it all", and the same for the other calls:
+/// under `strace`, one oxs_writev of three buffers is one sendmsg, one oxs_readv one
+/// recvmsg, a batch of 10 one sendmmsg and one recvmmsg, a small file one sendfile.
+#[test]
+fn msg_calls_are_one_system_call_when_the_kernel_takes_it_all() {
+    if !common::have_tool("strace") {
+        return;
+    }
+    let dir = common::scratch(&format!("messages_onecall_{}", std::process::id()));
+    let exe = build("msg_onecall", &dir);
+    let file = dir.join("small.txt");
+    std::fs::write(&file, b"a small file, sent in one call\n").unwrap();
+    let trace = dir.join("trace.txt");
+    let out = common::run_bounded(
+        Command::new("strace")
+            .args(["-f", "-o"])
+            .arg(&trace)
+            .args(["-e", "trace=sendmsg,recvmsg,sendmmsg,recvmmsg,sendfile,writev,readv,sendto,recvfrom"])
+            .arg(&exe)
+            .arg(&file),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("done"),
+        "msg_onecall failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let count = |name: &str| text.lines().filter(|l| l.contains(&format!("{name}("))).count();
+    let got: Vec<(&str, usize)> =
+        ["sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "sendfile", "writev", "readv", "sendto", "recvfrom"]
+            .iter()
+            .map(|n| (*n, count(n)))
+            .collect();
+    let want = [
+        ("sendmsg", 1),
+        ("recvmsg", 1),
+        ("sendmmsg", 1),
+        ("recvmmsg", 1),
+        ("sendfile", 1),
+        ("writev", 0),
+        ("readv", 0),
+        ("sendto", 0),
+        ("recvfrom", 0),
+    ];
+    assert_eq!(got, want, "system calls under strace:\n{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -32,11 +32,18 @@ pub fn sendfile(sock: &SocketRef, fd: i32, offset: i64, count: usize) -> (usize,
     if let Err(e) = check_readable(fd) {
         return (0, Err(e));
     }
+    // To the end of a regular file: its size now says where the end is, so that the
+    // last sendfile(2) is not followed by one that only finds the end (0 bytes).
+    let to_end = if count == 0 { regular_size(fd).map(|size| (size - offset).max(0) as usize) } else { None };
     let mut off: libc::off_t = offset;
     let mut done = 0;
     let mut deadline = None;
     loop {
-        let want = if count == 0 { CHUNK } else { (count - done).min(CHUNK) };
+        let want = match (count, to_end) {
+            (0, Some(total)) => (total - done).min(CHUNK),
+            (0, None) => CHUNK,
+            _ => (count - done).min(CHUNK),
+        };
         if want == 0 {
             return (done, Ok(()));
         }
@@ -73,6 +80,18 @@ pub fn sendfile(sock: &SocketRef, fd: i32, offset: i64, count: usize) -> (usize,
             }
         }
     }
+}
+
+/// The size of a regular file with a size (not /proc's, which say 0), else None.
+fn regular_size(fd: i32) -> Option<i64> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes one struct stat.
+    if unsafe { libc::fstat(fd, st.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: fstat succeeded, so st is initialised.
+    let st = unsafe { st.assume_init() };
+    (st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_size > 0).then_some(st.st_size)
 }
 
 /// True when the file has no bytes at `off` (fstat fails: taken as the end).
