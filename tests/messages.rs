@@ -8,7 +8,8 @@
 //! - `msg_file_opts`: `oxs_sendfile` and `oxs_setsockopt` / `oxs_getsockopt`.
 //!
 //! Plus interop with CPython's `socket.send_fds` / `socket.recv_fds` on the other end
-//! of a socketpair, in both directions (`msg_fds_cpython_interop`).
+//! of a socketpair, in both directions (`msg_fds_cpython_interop`), and `msg_onecall.c`
+//! under strace: each call is one system call when the kernel takes it all.
 
 mod common;
 
