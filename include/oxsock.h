@@ -260,6 +260,16 @@
  */
 #define OXS_VERSION_PATCH 0
 
+/**
+ * The most buffers or datagrams one call takes (contract §13).
+ */
+#define MAX_ENTRIES 1024
+
+/**
+ * The most descriptors one message carries (Linux's SCM_MAX_FD).
+ */
+#define MAX_FDS 253
+
 #define COUNT_MASK ((1 << 29) - 1)
 
 /**
@@ -344,6 +354,52 @@ typedef struct oxs_event {
    */
   int32_t reserved;
 } oxs_event;
+
+/**
+ * One buffer of a gathered write or scattered read: the layout of `struct iovec`.
+ */
+typedef struct oxs_iovec {
+  /**
+   * The buffer; may be NULL when `len` is 0.
+   */
+  void *base;
+  /**
+   * Its length in bytes.
+   */
+  size_t len;
+} oxs_iovec;
+
+/**
+ * One datagram of a batch (`oxs_send_batch`, `oxs_recv_batch`): 168 bytes on 64-bit
+ * platforms.
+ */
+typedef struct oxs_datagram {
+  /**
+   * Send: the datagram; receive: room for one. May be NULL when `len` is 0.
+   */
+  void *buf;
+  /**
+   * Its length (send) or the room (receive).
+   */
+  size_t len;
+  /**
+   * Out: bytes sent; received: the datagram's full length (more than `len` when cut).
+   */
+  size_t nbytes;
+  /**
+   * Out: `OXS_OK`, `OXS_ERR_MESSAGE_TOO_LONG` (received, stored cut to `len`), or the
+   * status of the entry a send stopped at.
+   */
+  int32_t status;
+  /**
+   * 0.
+   */
+  int32_t reserved;
+  /**
+   * Send: where to (`len` 0: the connected peer); receive: where it came from.
+   */
+  struct oxs_addr addr;
+} oxs_datagram;
 
 /**
  * The handle value that is never live; failed calls set handle out-parameters to it.
@@ -1109,6 +1165,159 @@ oxs_status oxs_from_fd(int32_t fd, oxs_socket *out);
  * are in flight on the handle: nothing changed). Thread-safe.
  */
 oxs_status oxs_into_fd(oxs_socket s, int32_t *fd);
+
+/**
+ * Writes every byte of every buffer of `iov[0..n]`, in order, as `oxs_write_all` does:
+ * one `writev`-like `sendmsg(2)` (with MSG_NOSIGNAL) when the kernel takes it all, the
+ * rest resumed after partial writes. `OXS_OPT_WRITE_TIMEOUT_MS` is a deadline for the
+ * whole call. `*nwritten` (may be NULL) is always set to the bytes moved, so a caller
+ * can resume after `OXS_ERR_TIMED_OUT`, `OXS_ERR_INTERRUPTED` or `OXS_ERR_WOULD_BLOCK`
+ * (a non-blocking handle returns that with the count so far). `n` is 1 to 1024; an
+ * entry with `len` 0 may have `base` NULL. `iov` and the buffers are only read, and
+ * not kept after the call.
+ *
+ * Errors: as `oxs_write_all`; `OXS_ERR_INVALID_ARGUMENT` (`iov` NULL, `n` 0 or above
+ * 1024, a NULL `base` with `len` > 0, a total above PTRDIFF_MAX). Thread-safe, but two
+ * threads writing one stream at once interleave their bytes.
+ */
+oxs_status oxs_writev(oxs_socket s, const struct oxs_iovec *iov, size_t n, size_t *nwritten);
+
+/**
+ * One read, as `oxs_read`, scattered over the buffers of `iov[0..n]` in order: `*nread`
+ * is the bytes stored (0 with `OXS_OK` is the end of a stream). A datagram longer than
+ * all the buffers together is stored cut, consumed, `*nread` is its full length and the
+ * status `OXS_ERR_MESSAGE_TOO_LONG`. Buffers that overlap are the caller's error, as
+ * with readv(2). `n` is 1 to 1024; an entry with `len` 0 may have `base` NULL; with a
+ * total of 0 nothing is read. Bounded by `OXS_OPT_READ_TIMEOUT_MS`.
+ *
+ * Errors: as `oxs_read`; `OXS_ERR_INVALID_ARGUMENT` (`iov` or `nread` NULL, `n` 0 or
+ * above 1024, a NULL `base` with `len` > 0, a total above PTRDIFF_MAX). Thread-safe.
+ */
+oxs_status oxs_readv(oxs_socket s, const struct oxs_iovec *iov, size_t n, size_t *nread);
+
+/**
+ * Sends all `len` bytes of `buf` with the descriptors `fds[0..nfds]` (`SCM_RIGHTS`),
+ * as `oxs_write_all` does: the descriptors travel with the first byte, the rest of the
+ * bytes follow after partial writes, within `OXS_OPT_WRITE_TIMEOUT_MS` as one deadline.
+ * The caller keeps its own descriptors (the receiver gets new ones to the same open
+ * files). `*nsent` (may be NULL) is always set to the bytes moved. Unix stream,
+ * seqpacket and datagram sockets.
+ *
+ * Errors: as `oxs_write_all`; `OXS_ERR_INVALID_ARGUMENT` (`buf` or `fds` NULL, `len`
+ * 0, `nfds` 0 or above 253, a descriptor that is not open); `OXS_ERR_UNSUPPORTED` (not
+ * a Unix socket). Thread-safe.
+ */
+oxs_status oxs_send_fds(oxs_socket s,
+                        const void *buf,
+                        size_t len,
+                        const int32_t *fds,
+                        size_t nfds,
+                        size_t *nsent);
+
+/**
+ * One receive, as `oxs_recv`, of up to `len` bytes into `buf`, with the descriptors
+ * that came with them written to `fds` (room for `cap`) and their count to `*nfds`.
+ * The descriptors are new, close-on-exec, and owned by the caller (`oxs_from_fd`
+ * adopts a socket among them). A receive that brings none sets `*nfds` to 0 and
+ * succeeds. No descriptor ever leaks: when more arrived than `cap`, every one that did
+ * arrive is closed, `*nfds` is 0, the bytes are still stored with their count in
+ * `*nrecv`, and the call returns `OXS_ERR_BUFFER_TOO_SMALL`; when a datagram is cut,
+ * likewise with `OXS_ERR_MESSAGE_TOO_LONG` and `*nrecv` its full length. `fds` may be
+ * NULL when `cap` is 0. Unix sockets; bounded by `OXS_OPT_READ_TIMEOUT_MS`.
+ *
+ * Errors: as `oxs_recv`; `OXS_ERR_INVALID_ARGUMENT` (`nrecv` or `nfds` NULL, `buf`
+ * NULL with `len` > 0, `fds` NULL with `cap` > 0); `OXS_ERR_UNSUPPORTED` (not a Unix
+ * socket); `OXS_ERR_BUFFER_TOO_SMALL`, `OXS_ERR_MESSAGE_TOO_LONG` as above.
+ * Thread-safe.
+ */
+oxs_status oxs_recv_fds(oxs_socket s,
+                        void *buf,
+                        size_t len,
+                        size_t *nrecv,
+                        int32_t *fds,
+                        size_t cap,
+                        size_t *nfds);
+
+/**
+ * Sends `d[0..n]` in order, each entry as one datagram (`sendmmsg(2)`, MSG_NOSIGNAL)
+ * to its `addr`, or to the connected peer when `addr.len` is 0, until all are sent
+ * (blocking: within `OXS_OPT_WRITE_TIMEOUT_MS` as one deadline) or one fails. `*nsent`
+ * counts the entries sent on every return; each sent entry's `nbytes` and `status`
+ * (`OXS_OK`) are set; the status of the first entry that failed is returned and stored
+ * in its `status` (its `nbytes` 0). An entry whose `addr` is not valid or does not fit
+ * the socket's domain fails with `OXS_ERR_ADDRESS`, one with no address on an
+ * unconnected socket with `OXS_ERR_NOT_CONNECTED`, one too large with
+ * `OXS_ERR_MESSAGE_TOO_LONG`. `n` is 1 to 1024. Datagram, raw and seqpacket sockets.
+ *
+ * Errors: the failing entry's status (as `oxs_send_to`, and `OXS_ERR_WOULD_BLOCK` on a
+ * non-blocking handle with the count so far); `OXS_ERR_INVALID_ARGUMENT` (`d` or
+ * `nsent` NULL, `n` out of range, an entry whose `buf` is NULL with `len` > 0: nothing
+ * is sent); `OXS_ERR_UNSUPPORTED` (a stream socket). Thread-safe.
+ */
+oxs_status oxs_send_batch(oxs_socket s, struct oxs_datagram *d, size_t n, size_t *nsent);
+
+/**
+ * Receives up to `n` datagrams into `d[0..n]` (`recvmmsg(2)`): waits for the first as
+ * `oxs_recv_from` does (`OXS_OPT_READ_TIMEOUT_MS`, non-blocking, interruptible), then
+ * takes every datagram already queued, up to `n`, without waiting more. On `OXS_OK`
+ * `*nrecv` is at least 1 and entries `0..*nrecv` have `nbytes` (the datagram's full
+ * length), `status` and `addr` (the sender; an unnamed Unix sender formats as
+ * `(unnamed)`) set; the others are untouched. A datagram longer than its entry's `len`
+ * is stored cut, with `status` `OXS_ERR_MESSAGE_TOO_LONG` and `nbytes` its full length,
+ * and the batch goes on: the call still returns `OXS_OK`. `n` is 1 to 1024. Datagram,
+ * raw and seqpacket sockets.
+ *
+ * Errors: as `oxs_recv_from`; `OXS_ERR_INVALID_ARGUMENT` (`d` or `nrecv` NULL, `n` out
+ * of range, an entry whose `buf` is NULL with `len` > 0); `OXS_ERR_UNSUPPORTED` (a
+ * stream socket). Thread-safe.
+ */
+oxs_status oxs_recv_batch(oxs_socket s, struct oxs_datagram *d, size_t n, size_t *nrecv);
+
+/**
+ * Sends `count` bytes of the file `fd` starting at `offset` (0 and up), or everything
+ * from `offset` to the file's end when `count` is 0, with `sendfile(2)`, as
+ * `oxs_write_all` does: `OXS_OPT_WRITE_TIMEOUT_MS` is a deadline for the whole call, and
+ * `*nsent` (may be NULL) is always set to the bytes sent, so a non-blocking caller
+ * resumes at `offset + *nsent` after `OXS_ERR_WOULD_BLOCK`. The file's position is not
+ * moved. `fd` stays the caller's.
+ *
+ * Errors: as `oxs_write_all`; `OXS_ERR_UNEXPECTED_EOF` (the file ended before `count`
+ * bytes, with the count sent); `OXS_ERR_INVALID_ARGUMENT` (`fd` not open or not open for
+ * reading, or a file sendfile cannot read such as a directory or a pipe; a negative
+ * `offset`; `count` above PTRDIFF_MAX). Thread-safe.
+ */
+oxs_status oxs_sendfile(oxs_socket s, int32_t fd, int64_t offset, size_t count, size_t *nsent);
+
+/**
+ * `setsockopt(2)` for what `oxs_setopt` does not name (`IP_TOS`, `TCP_CONGESTION`,
+ * `SO_MARK`, …): `level` and `name` are the platform's numbers, `value` and `len` as
+ * setsockopt(2) takes them (`value` may be NULL when `len` is 0). Read only during the
+ * call.
+ *
+ * Errors: `OXS_ERR_BAD_HANDLE`; `OXS_ERR_INVALID_ARGUMENT` (`value` NULL with `len` >
+ * 0; the kernel's EINVAL, a value or length the option does not take, errno kept);
+ * `OXS_ERR_UNSUPPORTED` (`SO_RCVTIMEO` and `SO_SNDTIMEO`, which the library's timeouts
+ * own: use `OXS_OPT_READ_TIMEOUT_MS`/`OXS_OPT_WRITE_TIMEOUT_MS`; an option the kernel
+ * does not know, ENOPROTOOPT, EOPNOTSUPP); `OXS_ERR_PERMISSION_DENIED` (EPERM, e.g.
+ * `SO_MARK` without CAP_NET_ADMIN); other kernel errors mapped as in §2. Thread-safe.
+ */
+oxs_status oxs_setsockopt(oxs_socket s,
+                          int32_t level,
+                          int32_t name,
+                          const void *value,
+                          uint32_t len);
+
+/**
+ * `getsockopt(2)`: reads option `name` of `level` (the platform's numbers) into
+ * `value`; `*len` is in: the room in `value`, out: the option's size as the kernel
+ * reports it (0 on failure). `value` may be NULL when `*len` is 0.
+ *
+ * Errors: `OXS_ERR_BAD_HANDLE`; `OXS_ERR_INVALID_ARGUMENT` (`len` NULL, `value` NULL
+ * with `*len` > 0, the kernel's EINVAL such as a room too small for the option);
+ * `OXS_ERR_UNSUPPORTED` (`SO_RCVTIMEO`, `SO_SNDTIMEO`, an option the kernel does not
+ * know); other kernel errors mapped as in §2. Thread-safe.
+ */
+oxs_status oxs_getsockopt(oxs_socket s, int32_t level, int32_t name, void *value, uint32_t *len);
 
 #ifdef __cplusplus
 }  // extern "C"

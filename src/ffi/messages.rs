@@ -284,7 +284,7 @@ pub extern "C" fn oxs_recv_batch(
         // SAFETY: d is NULL or holds n writable entries.
         let d = unsafe { entries_mut(d, n, "d") }?;
         check_datagrams(d)?;
-        *count = batch::recv_batch(&handle::socket(s)?, d)?;
+        *count = batch::recv_batch(&*handle::socket(s)?, d)?;
         Ok(())
     })
 }
@@ -348,7 +348,7 @@ pub extern "C" fn oxs_setsockopt(
     call("oxs_setsockopt", Arg::Number(name as i64), || {
         // SAFETY: value is NULL or has len readable bytes.
         let value = unsafe { bytes(value, len as usize, "value") }?;
-        rawopt::set(&handle::socket(s)?, level, name, value)
+        rawopt::set(&*handle::socket(s)?, level, name, value)
     })
 }
 
@@ -374,7 +374,7 @@ pub extern "C" fn oxs_getsockopt(
         let room = std::mem::replace(len, 0);
         // SAFETY: value is NULL or has room writable bytes.
         let value = unsafe { bytes_mut(value, room as usize, "value") }?;
-        *len = rawopt::get(&handle::socket(s)?, level, name, value)?;
+        *len = rawopt::get(&*handle::socket(s)?, level, name, value)?;
         Ok(())
     })
 }

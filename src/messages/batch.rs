@@ -5,11 +5,11 @@ use super::{empty_msghdr, oxs_datagram};
 use crate::addr::oxs_addr;
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::handle::SocketRef;
+use crate::socket::Socket;
 use crate::status::*;
 use crate::wait::{retry_io, Dir};
 
-fn datagram_only(sock: &SocketRef) -> Result<()> {
+fn datagram_only(sock: &Socket) -> Result<()> {
     if sock.kind == OXS_TYPE_STREAM {
         return Err(Error::unsupported("batches are for datagram, raw and seqpacket sockets"));
     }
@@ -25,7 +25,7 @@ fn header(buf: *mut libc::c_void, len: usize) -> (libc::iovec, libc::mmsghdr) {
 /// queued, up to `d.len()`, without waiting more (MSG_WAITFORONE). Returns how many
 /// entries were filled; each has `nbytes` (the full length), `status` (`OXS_OK` or
 /// `OXS_ERR_MESSAGE_TOO_LONG` when cut) and `addr` set.
-pub fn recv_batch(sock: &SocketRef, d: &mut [oxs_datagram]) -> Result<usize> {
+pub fn recv_batch(sock: &Socket, d: &mut [oxs_datagram]) -> Result<usize> {
     datagram_only(sock)?;
     let n = d.len();
     let mut iovs: Vec<libc::iovec> = Vec::with_capacity(n);
@@ -53,7 +53,7 @@ pub fn recv_batch(sock: &SocketRef, d: &mut [oxs_datagram]) -> Result<usize> {
         unsafe { libc::recvmmsg(sock.fd(), hp, n as u32, flags, std::ptr::null_mut()) as isize }
     })?;
     let got = got.min(n);
-    if got == 0 || (hdrs[0].msg_len == 0 && sock.guard.closed()) {
+    if got == 0 || (hdrs[0].msg_len == 0 && sock.closing()) {
         return Err(Error::status(OXS_ERR_CLOSED));
     }
     let mut unnamed: Option<oxs_addr> = None;
@@ -88,7 +88,7 @@ pub struct Sent {
 }
 
 /// Checks one entry's address; `None` means "the connected peer".
-fn check_to(sock: &SocketRef, a: &oxs_addr) -> Result<()> {
+fn check_to(sock: &Socket, a: &oxs_addr) -> Result<()> {
     if a.len == 0 {
         return Ok(());
     }
@@ -101,7 +101,7 @@ fn check_to(sock: &SocketRef, a: &oxs_addr) -> Result<()> {
 
 /// Sends the entries in order, each as one datagram, until all are sent (blocking,
 /// within the write timeout as one deadline) or one fails.
-pub fn send_batch(sock: &SocketRef, d: &mut [oxs_datagram]) -> Sent {
+pub fn send_batch(sock: &Socket, d: &mut [oxs_datagram]) -> Sent {
     if let Err(e) = datagram_only(sock) {
         return Sent { count: 0, result: Err(e) };
     }

@@ -6,8 +6,8 @@
 use super::empty_msghdr;
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::handle::SocketRef;
 use crate::io::{interrupted_after_some_bytes, Received};
+use crate::socket::Socket;
 use crate::status::*;
 use crate::wait::{retry_io, Dir};
 use std::mem::size_of;
@@ -19,7 +19,7 @@ pub const MAX_FDS: usize = 253;
 /// caller may have set SO_PASSCRED through the raw options), 8-byte aligned.
 const CONTROL_WORDS: usize = 136;
 
-fn unix_only(sock: &SocketRef) -> Result<()> {
+fn unix_only(sock: &Socket) -> Result<()> {
     if sock.domain != OXS_DOMAIN_UNIX {
         return Err(Error::unsupported("descriptors travel on Unix sockets only"));
     }
@@ -40,7 +40,7 @@ fn check_open(fds: &[i32]) -> Result<()> {
 /// Sends all of `buf` as `write_all` does, the descriptors travelling with its first
 /// byte (one SCM_RIGHTS message); the caller keeps its own copies. Returns the bytes
 /// moved with the error that stopped it, if any.
-pub fn send_fds(sock: &SocketRef, buf: &[u8], fds: &[i32]) -> (usize, Result<()>) {
+pub fn send_fds(sock: &Socket, buf: &[u8], fds: &[i32]) -> (usize, Result<()>) {
     if let Err(e) = unix_only(sock).and_then(|_| check_open(fds)) {
         return (0, Err(e));
     }
@@ -111,7 +111,7 @@ pub struct FdsReceived {
 /// `out`. More than `out` holds (or a cut datagram): every one that arrived is closed,
 /// and the result is `OXS_ERR_BUFFER_TOO_SMALL` (`OXS_ERR_MESSAGE_TOO_LONG`) with the
 /// byte count still given.
-pub fn recv_fds(sock: &SocketRef, buf: &mut [u8], out: &mut [i32]) -> FdsReceived {
+pub fn recv_fds(sock: &Socket, buf: &mut [u8], out: &mut [i32]) -> FdsReceived {
     let fail = |e| FdsReceived { count: 0, result: Err(e) };
     if let Err(e) = unix_only(sock) {
         return fail(e);
@@ -165,7 +165,7 @@ pub fn recv_fds(sock: &SocketRef, buf: &mut [u8], out: &mut [i32]) -> FdsReceive
         }
     }
     let got = &got[..ngot];
-    if full == 0 && cap > 0 && ngot == 0 && sock.guard.closed() {
+    if full == 0 && cap > 0 && ngot == 0 && sock.closing() {
         return fail(Error::status(OXS_ERR_CLOSED));
     }
     let received = Received { len: full.min(cap), full };

@@ -2,8 +2,8 @@
 //! file's position never moves; a whole-call deadline and the count on every return.
 
 use crate::error::{Error, Result};
-use crate::handle::SocketRef;
 use crate::io::interrupted_after_some_bytes;
+use crate::socket::Socket;
 use crate::status::*;
 use crate::wait::{retry_io, Dir};
 
@@ -25,7 +25,7 @@ fn check_readable(fd: i32) -> Result<()> {
 
 /// Sends `count` bytes (0: to the end) of the file `fd` from `offset`, as `write_all`
 /// does. Returns the bytes moved with the error that stopped it, if any.
-pub fn sendfile(sock: &SocketRef, fd: i32, offset: i64, count: usize) -> (usize, Result<()>) {
+pub fn sendfile(sock: &Socket, fd: i32, offset: i64, count: usize) -> (usize, Result<()>) {
     if offset < 0 {
         return (0, Err(Error::invalid(format!("negative offset {offset}"))));
     }

@@ -4,8 +4,8 @@
 use super::empty_msghdr;
 use crate::consts::*;
 use crate::error::{Error, Result};
-use crate::handle::SocketRef;
 use crate::io::{interrupted_after_some_bytes, Received};
+use crate::socket::Socket;
 use crate::status::*;
 use crate::wait::{retry_io, Dir};
 
@@ -27,7 +27,7 @@ fn advance(iov: &mut [libc::iovec], mut n: usize) {
 /// (with MSG_NOSIGNAL) when the kernel takes it all, the rest resumed; the write timeout
 /// is a deadline for the whole call. Returns the bytes moved with the error that stopped
 /// it, if any. `iov` is the caller's list, copied (it is consumed as bytes go out).
-pub fn writev(sock: &SocketRef, iov: &mut [libc::iovec]) -> (usize, Result<()>) {
+pub fn writev(sock: &Socket, iov: &mut [libc::iovec]) -> (usize, Result<()>) {
     let total: usize = iov.iter().map(|v| v.iov_len).sum();
     let mut done = 0;
     let mut first = 0;
@@ -61,7 +61,7 @@ pub fn writev(sock: &SocketRef, iov: &mut [libc::iovec]) -> (usize, Result<()>) 
 
 /// One read, as `oxs_read`, scattered over the buffers. A datagram longer than all of
 /// them together is stored cut and reported with its full length (contract §6).
-pub fn readv(sock: &SocketRef, iov: &mut [libc::iovec]) -> Result<Received> {
+pub fn readv(sock: &Socket, iov: &mut [libc::iovec]) -> Result<Received> {
     let cap: usize = iov.iter().map(|v| v.iov_len).sum();
     if cap == 0 {
         return Ok(Received { len: 0, full: 0 });
@@ -76,7 +76,7 @@ pub fn readv(sock: &SocketRef, iov: &mut [libc::iovec]) -> Result<Received> {
         // SAFETY: msg points to `count` iovecs describing the caller's writable buffers.
         unsafe { libc::recvmsg(sock.fd(), &mut msg, flags) }
     })?;
-    if full == 0 && sock.guard.closed() {
+    if full == 0 && sock.closing() {
         return Err(Error::status(OXS_ERR_CLOSED));
     }
     Ok(Received { len: full.min(cap), full })

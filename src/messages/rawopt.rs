@@ -2,7 +2,7 @@
 //! levels and names passed through, except the two timeouts the library owns.
 
 use crate::error::{Error, Result};
-use crate::handle::SocketRef;
+use crate::socket::Socket;
 use crate::status::*;
 
 /// Linux's 64-bit-time twins of SO_RCVTIMEO and SO_SNDTIMEO (asm-generic/socket.h).
@@ -31,7 +31,7 @@ fn kernel_error(level: i32, name: i32) -> Error {
 }
 
 /// `setsockopt(2)` with the caller's level, name and value.
-pub fn set(sock: &SocketRef, level: i32, name: i32, value: &[u8]) -> Result<()> {
+pub fn set(sock: &Socket, level: i32, name: i32, value: &[u8]) -> Result<()> {
     refuse_timeouts(level, name)?;
     let ptr = if value.is_empty() { std::ptr::null() } else { value.as_ptr() };
     // SAFETY: value points to value.len() readable bytes (or is NULL with length 0).
@@ -43,7 +43,7 @@ pub fn set(sock: &SocketRef, level: i32, name: i32, value: &[u8]) -> Result<()> 
 }
 
 /// `getsockopt(2)` into `value`; returns the option's size as the kernel reports it.
-pub fn get(sock: &SocketRef, level: i32, name: i32, value: &mut [u8]) -> Result<u32> {
+pub fn get(sock: &Socket, level: i32, name: i32, value: &mut [u8]) -> Result<u32> {
     refuse_timeouts(level, name)?;
     let mut len = value.len() as libc::socklen_t;
     let ptr = if value.is_empty() { std::ptr::null_mut() } else { value.as_mut_ptr() };
