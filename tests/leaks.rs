@@ -190,6 +190,7 @@ fn foreign_descriptors_in_pollers_leak_nothing() {
         libc::close(fds[0]);
         libc::close(fds[1]);
     }
+}
 
 /// Issue 14: descriptors passed over a Unix socket pair, 10,000 times: every other
 /// receive has room for them all (they are then closed here), the others have room for
