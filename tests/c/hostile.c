@@ -1017,6 +1017,8 @@ static void porting_calls(void)
     H(oxs_poller_remove_fd(p, g_pipe[0]), OXS_OK);
     H(oxs_poller_remove_fd(p, g_pipe[0]), EINVAL_);
     H(oxs_poller_add_fd((oxs_poller)s, g_pipe[0], OXS_POLL_IN, 1), BADH); /* a socket where a poller belongs */
+}
+
 /* §13: NULL pointers, counts out of range, huge lengths, bad descriptors, options the
  * library owns, stream sockets where datagrams belong; every out-count 0 on failure. */
 static void messages(void)
