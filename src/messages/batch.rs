@@ -87,7 +87,7 @@ pub struct Sent {
     pub result: Result<()>,
 }
 
-/// Checks one entry's address; `None` means "the connected peer".
+/// Checks one entry's address (`len` 0 means the connected peer).
 fn check_to(sock: &Socket, a: &oxs_addr) -> Result<()> {
     if a.len == 0 {
         return Ok(());
