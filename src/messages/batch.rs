@@ -131,13 +131,15 @@ pub fn send_batch(sock: &Socket, d: &mut [oxs_datagram]) -> Sent {
     }
     let hp = hdrs.as_mut_ptr();
     let mut done = 0;
+    // MSG_NOSIGNAL, and MSG_DONTWAIT where the kernel's wait could not be woken by oxs_close.
+    let flags = crate::wait::send_flags(sock);
     let mut deadline = None;
     let mut failure = None;
     while done < n {
         let r = retry_io(sock, Dir::Write, false, &mut deadline, || {
             // SAFETY: headers done..n, each with one iovec over a caller's buffer and a
             // validated address (or none); the kernel only reads them.
-            unsafe { libc::sendmmsg(sock.fd(), hp.add(done), (n - done) as u32, libc::MSG_NOSIGNAL) as isize }
+            unsafe { libc::sendmmsg(sock.fd(), hp.add(done), (n - done) as u32, flags) as isize }
         });
         match r {
             Ok(k) => {

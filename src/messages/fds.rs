@@ -64,6 +64,8 @@ pub fn send_fds(sock: &Socket, buf: &[u8], fds: &[i32]) -> (usize, Result<()>) {
     }
     let control_ptr: *mut libc::c_void = control.as_mut_ptr().cast();
     let mut done = 0;
+    // MSG_NOSIGNAL, and MSG_DONTWAIT where the kernel's wait could not be woken by oxs_close.
+    let flags = crate::wait::send_flags(sock);
     let mut deadline = None;
     while done < buf.len() {
         let rest = &buf[done..];
@@ -79,7 +81,7 @@ pub fn send_fds(sock: &Socket, buf: &[u8], fds: &[i32]) -> (usize, Result<()>) {
             }
             // SAFETY: one iovec over the caller's unsent bytes; the control buffer
             // built above (the kernel only reads either).
-            unsafe { libc::sendmsg(sock.fd(), &msg, libc::MSG_NOSIGNAL) }
+            unsafe { libc::sendmsg(sock.fd(), &msg, flags) }
         });
         match r {
             Ok(n) => done += n,

@@ -31,6 +31,8 @@ pub fn writev(sock: &Socket, iov: &mut [libc::iovec]) -> (usize, Result<()>) {
     let total: usize = iov.iter().map(|v| v.iov_len).sum();
     let mut done = 0;
     let mut first = 0;
+    // MSG_NOSIGNAL, and MSG_DONTWAIT where the kernel's wait could not be woken by oxs_close.
+    let flags = crate::wait::send_flags(sock);
     let mut deadline = None;
     while done < total {
         while iov[first].iov_len == 0 {
@@ -43,7 +45,7 @@ pub fn writev(sock: &Socket, iov: &mut [libc::iovec]) -> (usize, Result<()>) {
             msg.msg_iov = ptr;
             msg.msg_iovlen = count as _;
             // SAFETY: msg points to `count` iovecs describing the caller's readable buffers.
-            unsafe { libc::sendmsg(sock.fd(), &msg, libc::MSG_NOSIGNAL) }
+            unsafe { libc::sendmsg(sock.fd(), &msg, flags) }
         });
         match r {
             Ok(n) => {

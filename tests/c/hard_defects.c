@@ -28,6 +28,28 @@ static void bg_connect(bg_call *c) { c->st = oxs_connect(c->s, (const char *)c->
 static void bg_send(bg_call *c) { c->st = oxs_send(c->s, c->buf, c->len, 0, &c->n); }
 static void bg_send_to(bg_call *c) { c->st = oxs_send_to(c->s, c->buf, c->len, &c->addr, &c->n); }
 static void bg_recv(bg_call *c) { c->st = oxs_recv(c->s, c->buf, c->len, 0, &c->n); }
+static void bg_writev(bg_call *c)
+{
+    oxs_iovec iov[2];
+    iov[0].base = c->buf;
+    iov[0].len = c->len / 2;
+    iov[1].base = (char *)c->buf + c->len / 2;
+    iov[1].len = c->len - c->len / 2;
+    c->st = oxs_writev(c->s, iov, 2, &c->n);
+}
+static void bg_send_fds(bg_call *c)
+{
+    int32_t fds[1] = {0};
+    c->st = oxs_send_fds(c->s, c->buf, c->len, fds, 1, &c->n);
+}
+static void bg_send_batch(bg_call *c)
+{
+    oxs_datagram d[2];
+    memset(d, 0, sizeof d);
+    d[0].buf = d[1].buf = c->buf;
+    d[0].len = d[1].len = c->len;
+    c->st = oxs_send_batch(c->s, d, 2, &c->n);
+}
 
 static const char *dial_text;
 static int32_t dial_timeout;
@@ -275,7 +297,8 @@ static void blocked_tcp_connect(int v6, int timeout_ms, const char *what)
     oxs_close(l);
 }
 
-static void blocked_unixgram_send(int connected, int nonblock_timeout, const char *what)
+static void blocked_unixgram_send_fn(int connected, int nonblock_timeout, void (*fn)(bg_call *),
+                                     const char *what)
 {
     oxs_socket r = 0, s = 0;
     oxs_addr to;
@@ -295,9 +318,14 @@ static void blocked_unixgram_send(int connected, int nonblock_timeout, const cha
     b.buf = big;
     b.len = 64;
     b.addr = to;
-    b.fn = connected ? bg_send : bg_send_to;
+    b.fn = fn != NULL ? fn : connected ? bg_send : bg_send_to;
     close_wakes_call(&b, what);
     oxs_close(r);
+}
+
+static void blocked_unixgram_send(int connected, int nonblock_timeout, const char *what)
+{
+    blocked_unixgram_send_fn(connected, nonblock_timeout, NULL, what);
 }
 
 static void blocked_stream_send(int domain, int type, const char *what)
@@ -375,6 +403,9 @@ static void close_wakes(void)
     blocked_unixgram_send(0, 0, "unixgram send_to a full receiver");
     blocked_unixgram_send(1, 1, "connected unixgram send with a write timeout");
     blocked_unixgram_send(0, 1, "unixgram send_to with a write timeout");
+    blocked_unixgram_send_fn(1, 0, bg_writev, "connected unixgram writev to a full receiver");
+    blocked_unixgram_send_fn(1, 0, bg_send_fds, "connected unixgram send_fds to a full receiver");
+    blocked_unixgram_send_fn(1, 0, bg_send_batch, "connected unixgram send_batch to a full receiver");
     blocked_stream_send(OXS_DOMAIN_UNIX, OXS_TYPE_STREAM, "Unix stream write_all on a full buffer");
     blocked_stream_send(OXS_DOMAIN_UNIX, OXS_TYPE_SEQPACKET, "Unix seqpacket send on a full buffer");
     blocked_stream_send(OXS_DOMAIN_UNIX, OXS_TYPE_DGRAM, "socketpair unixgram send on a full buffer");
