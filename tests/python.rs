@@ -8,8 +8,8 @@
 //!   echo client against the Python echo server, over tcp, tcp6, unix (path and
 //!   abstract), udp, unixgram and unixpacket; the same for the low-level tcp and udp
 //!   pairs and the poll server. The C examples are built with `make -C c-examples`.
-//! - `pip_install_into_target_folder`: `pip install --target` of `python/` and an import
-//!   from there with `OXSOCK_LIBRARY` set.
+//!
+//! Installing the package (wheel, sdist, venv, mypy) is tests/python_package.rs.
 
 mod common;
 
@@ -291,95 +291,5 @@ fn cross_language_poll_server() {
         let mut client = py_example("echo_client.py");
         client.arg(&ep);
         session(server, client, false, true);
-    }
-}
-
-#[test]
-fn pip_install_into_target_folder() {
-    let root = common::root();
-    let dir = common::scratch("python-pip");
-    let target = dir.join("site");
-    // Without build isolation when a setuptools that can build wheels is already there
-    // (no network needed); else pip fetches the build requirements, as for any user.
-    let local_backend = Command::new("python3")
-        .args([
-            "-c",
-            "import setuptools, sys\n\
-             v = tuple(int(x) for x in setuptools.__version__.split('.')[:2])\n\
-             if v < (70, 1):\n    import wheel\n\
-             sys.exit(0 if v >= (61, 0) else 1)",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    let mut pip = Command::new("python3");
-    pip.args([
-        "-m",
-        "pip",
-        "install",
-        "--no-deps",
-        "--disable-pip-version-check",
-        "--no-cache-dir",
-        "--target",
-    ])
-    .arg(&target)
-    .env("PIP_ROOT_USER_ACTION", "ignore")
-    .current_dir(&dir);
-    if local_backend {
-        pip.arg("--no-build-isolation");
-    }
-    // Install from a copy, so that pip's build folders never land in the checkout.
-    let src = dir.join("src");
-    copy_dir(&root.join("python"), &src);
-    pip.arg(&src);
-    let out = common::run_bounded(&mut pip, Duration::from_secs(300));
-    assert!(
-        out.status.success(),
-        "pip install failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(target.join("oxsock/__init__.py").exists());
-    assert!(target.join("oxsock/py.typed").exists(), "py.typed is installed");
-    let code = "import oxsock, sys\n\
-                assert oxsock.__file__.startswith(sys.argv[1]), oxsock.__file__\n\
-                a, b = oxsock.socketpair()\n\
-                a.sendall(b'installed')\n\
-                assert b.recv_exact(9) == b'installed'\n\
-                print('ok', oxsock.library_path)";
-    let out = common::run_bounded(
-        Command::new("python3")
-            .args(["-c", code])
-            .arg(&target)
-            .env("PYTHONPATH", &target)
-            .env("OXSOCK_LIBRARY", common::lib_dir().join("liboxsock.so"))
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .current_dir(&dir),
-        BOUND,
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.starts_with("ok "),
-        "import from the installed copy failed:\n{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let name = entry.file_name();
-        if name == "__pycache__" || name == "build" || name.to_string_lossy().ends_with(".egg-info") {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(&name));
-        } else {
-            std::fs::copy(&path, to.join(&name)).expect("copy");
-        }
     }
 }

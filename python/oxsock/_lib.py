@@ -3,10 +3,11 @@
 The library is looked for, in this order (contract §11):
 
 1. ``$OXSOCK_LIBRARY`` -- and only there when the variable is set;
-2. the checkout's ``target/release/liboxsock.so``, then ``target/debug/liboxsock.so``,
-   where the checkout is the nearest folder above this file holding oxsock's
-   ``Cargo.toml``;
-3. the system's library path (``ctypes.util.find_library("oxsock")``, then
+2. inside a checkout, its ``target/release/liboxsock.so``, then
+   ``target/debug/liboxsock.so`` (the checkout is the nearest folder above this file
+   holding oxsock's ``Cargo.toml``), so that a fresh build wins over a copy;
+3. the package's own folder (``liboxsock.abi3.so``, put there by ``pip install``);
+4. the system's library path (``ctypes.util.find_library("oxsock")``, then
    ``liboxsock.so`` as the dynamic loader finds it).
 
 When none loads, ``import oxsock`` fails with an :class:`ImportError` that lists every
@@ -102,28 +103,35 @@ def _find_checkout(start: str) -> Optional[str]:
         here = parent
 
 
-def _candidates() -> Tuple[bool, List[str]]:
-    """(explicit, places): the places to try, in order. ``explicit`` is True when
-    ``$OXSOCK_LIBRARY`` is set, and then it is the only place."""
+#: The names the library has inside the package: what setup.py installs, then a plain copy.
+_PACKAGED_NAMES = ("liboxsock.abi3.so", _LIB_NAME) if sys.platform != "darwin" else (_LIB_NAME,)
+
+
+def _candidates() -> Tuple[bool, Optional[str], List[str]]:
+    """(explicit, checkout, places): the places to try, in order. ``explicit`` is True
+    when ``$OXSOCK_LIBRARY`` is set, and then it is the only place."""
     env = os.environ.get("OXSOCK_LIBRARY")
     if env is not None:
-        return True, [env]
+        return True, None, [env]
     places = []
-    checkout = _find_checkout(os.path.dirname(os.path.abspath(__file__)))
+    package = os.path.dirname(os.path.abspath(__file__))
+    checkout = _find_checkout(package)
     if checkout is not None:
         places.append(os.path.join(checkout, "target", "release", _LIB_NAME))
         places.append(os.path.join(checkout, "target", "debug", _LIB_NAME))
+    places.extend(os.path.join(package, name) for name in _PACKAGED_NAMES)
     found = ctypes.util.find_library("oxsock")
     if found:
         places.append(found)
     if _LIB_NAME not in places:
         places.append(_LIB_NAME)
-    return False, places
+    return False, checkout, places
 
 
 def _load() -> Tuple[ctypes.CDLL, str]:
-    explicit, places = _candidates()
+    explicit, checkout, places = _candidates()
     tried = []
+    existing = []  # files that are there but did not load
     for place in places:
         if explicit and place == "":
             tried.append("$OXSOCK_LIBRARY is set but empty")
@@ -137,17 +145,37 @@ def _load() -> Tuple[ctypes.CDLL, str]:
             return ctypes.CDLL(place, use_errno=False), place
         except OSError as e:
             tried.append(f"{place}: {e}")
+            if os.sep in place:
+                existing.append(place)
     if explicit:
         raise ImportError(
             f"oxsock: $OXSOCK_LIBRARY={places[0]!r} names no loadable library "
-            f"({tried[0]}); unset it to search the checkout and the system path",
+            f"({tried[0]}); unset it to search the checkout, the package and the system path",
             path=places[0],
         )
-    if not any(os.sep in p for p in places):
-        tried.insert(0, f"no oxsock checkout (Cargo.toml) above {os.path.dirname(os.path.abspath(__file__))}")
+    package = os.path.dirname(os.path.abspath(__file__))
+    if checkout is None:
+        tried.insert(0, f"no oxsock checkout (Cargo.toml) above {package}")
+    # Advice that fits what was found: never "build it" to someone whose build is there.
+    if existing:
+        advice = (
+            f"{', '.join(existing)} exist{'s' if len(existing) == 1 else ''} but did not load "
+            "(see why below); rebuild it for this machine, or set $OXSOCK_LIBRARY to a "
+            "library that loads"
+        )
+    elif checkout is not None:
+        advice = (
+            f"build it in {checkout} with `cargo build --release`, or set $OXSOCK_LIBRARY "
+            "to its path"
+        )
+    else:
+        advice = (
+            "this copy of the package carries no library: install it with "
+            "`pip install <checkout>/python` (which builds it), or set $OXSOCK_LIBRARY "
+            "to its path"
+        )
     raise ImportError(
-        "oxsock: cannot find liboxsock; set $OXSOCK_LIBRARY to its path, or build it with "
-        "`cargo build --release`. Tried:\n  " + "\n  ".join(tried),
+        f"oxsock: cannot load liboxsock: {advice}. Tried:\n  " + "\n  ".join(tried),
         name="oxsock",
     )
 
