@@ -23,7 +23,11 @@ use std::time::Duration;
 const LONG: Duration = Duration::from_secs(900);
 
 fn text(out: &Output) -> String {
-    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 fn ok(cmd: &mut Command, what: &str) -> Output {
@@ -47,7 +51,9 @@ fn clean(program: &Path) -> Command {
 fn copy_checkout(to: &Path) {
     let root = common::root();
     let out = ok(
-        Command::new("git").args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"]).current_dir(&root),
+        Command::new("git")
+            .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+            .current_dir(&root),
         "git ls-files",
     );
     for name in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
@@ -119,7 +125,10 @@ fn wheel_sdist_venv_install_and_mypy() {
     let venv = base.join("venv");
     ok(Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv), "python3 -m venv");
     let py = venv.join("bin/python");
-    ok(clean(&py).args(["-m", "pip", "install", "-q", "build", "mypy"]), "pip install build mypy (from PyPI)");
+    ok(
+        clean(&py).args(["-m", "pip", "install", "-q", "build", "mypy"]),
+        "pip install build mypy (from PyPI)",
+    );
 
     // 1. pip wheel ./python
     let w1 = base.join("wheel-pip");
@@ -134,7 +143,11 @@ fn wheel_sdist_venv_install_and_mypy() {
     // 2. python -m build ./python: sdist, then the wheel from the sdist alone.
     let w2 = base.join("wheel-build");
     ok(
-        clean(&py).args(["-m", "build", "-o"]).arg(&w2).arg(&pkg).env("CARGO_TARGET_DIR", base.join("target-sdist")),
+        clean(&py)
+            .args(["-m", "build", "-o"])
+            .arg(&w2)
+            .arg(&pkg)
+            .env("CARGO_TARGET_DIR", base.join("target-sdist")),
         "python -m build ./python",
     );
     let (a, b) = (the_wheel(&w1), the_wheel(&w2));
@@ -152,7 +165,11 @@ fn wheel_sdist_venv_install_and_mypy() {
     let ma = wheel_members(&py, &a, &base.join("unzip-pip"));
     let mb = wheel_members(&py, &b, &base.join("unzip-build"));
     assert_eq!(ma.keys().collect::<Vec<_>>(), mb.keys().collect::<Vec<_>>(), "the same files in both wheels");
-    let lib = ma.keys().find(|k| k.starts_with("oxsock/liboxsock")).expect("the library is inside the package").clone();
+    let lib = ma
+        .keys()
+        .find(|k| k.starts_with("oxsock/liboxsock"))
+        .expect("the library is inside the package")
+        .clone();
     assert!(ma.contains_key("oxsock/py.typed"), "py.typed is in the wheel");
     for (k, v) in &ma {
         // The library's bytes differ by the build folder's path in its debug information;
@@ -161,7 +178,8 @@ fn wheel_sdist_venv_install_and_mypy() {
             assert!(v == &mb[k], "{k} differs between the two wheels");
         }
     }
-    let (ea, eb) = (exports(&base.join("unzip-pip").join(&lib)), exports(&base.join("unzip-build").join(&lib)));
+    let (ea, eb) =
+        (exports(&base.join("unzip-pip").join(&lib)), exports(&base.join("unzip-build").join(&lib)));
     assert!(ea.len() > 40, "the packaged library exports the oxs_* functions: {ea:?}");
     assert_eq!(ea, eb, "both libraries export the same functions");
     let built = exports(&common::lib_dir().join("liboxsock.so"));
@@ -169,7 +187,10 @@ fn wheel_sdist_venv_install_and_mypy() {
 
     // 3. pip install ./python, then use it from elsewhere with no variable set.
     ok(
-        clean(&py).args(["-m", "pip", "install", "--no-deps"]).arg(&pkg).env("CARGO_TARGET_DIR", base.join("target-pip")),
+        clean(&py)
+            .args(["-m", "pip", "install", "--no-deps"])
+            .arg(&pkg)
+            .env("CARGO_TARGET_DIR", base.join("target-pip")),
         "pip install ./python",
     );
     let elsewhere = base.join("elsewhere");
@@ -195,7 +216,9 @@ fn wheel_sdist_venv_install_and_mypy() {
     let prog = elsewhere.join("typed_user.py");
     std::fs::copy(common::root().join("python/tests/data/typed_user.py"), &prog).unwrap();
     ok(
-        clean(&py).args(["-m", "mypy", "--strict", "--no-incremental", "typed_user.py"]).current_dir(&elsewhere),
+        clean(&py)
+            .args(["-m", "mypy", "--strict", "--no-incremental", "typed_user.py"])
+            .current_dir(&elsewhere),
         "mypy --strict on a user program",
     );
     // And the program runs.

@@ -79,7 +79,8 @@ __version__ = "0.1.0"
 
 def library_version() -> str:
     """The loaded library's version, ``"MAJOR.MINOR.PATCH"`` (``oxs_version``)."""
-    return _cdll.oxs_version().decode("ascii", "replace")
+    text: bytes = _cdll.oxs_version()
+    return text.decode("ascii", "replace")
 
 
 for _cls in (Error, Status, Option, Socket, Poller):

@@ -4,8 +4,10 @@ call into an exception (contract §2 and §11)."""
 from __future__ import annotations
 
 import builtins
+import errno as _errno
+import socket as _socket
 from enum import IntEnum
-from typing import Dict, Optional, Type, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar, Union
 
 from ._lib import lib
 
@@ -75,7 +77,16 @@ class Status(IntEnum):
 
     def describe(self) -> str:
         """The library's static text for this code (``oxs_strerror``)."""
-        return lib.oxs_strerror(self.value).decode("utf-8", "replace")
+        text: bytes = lib.oxs_strerror(self.value)
+        return text.decode("utf-8", "replace")
+
+    def __str__(self) -> str:
+        """The name without prefix: ``str(Status.TIMED_OUT) == "TIMED_OUT"``."""
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        # f"{status}" shows the name too; a format spec (f"{status:d}") formats the number.
+        return self.name if not spec else int.__format__(int(self), spec)
 
 
 class Error(OSError):
@@ -96,13 +107,13 @@ class Error(OSError):
     status: Union[Status, int]
     message: str
 
-    def __new__(cls, status: int = Status.OS, message: str = "", errno: Optional[int] = None):
+    def __new__(cls, status: int = Status.OS, message: str = "", errno: Optional[int] = None) -> "Error":
         if cls is Error:
-            cls = _CLASSES.get(status, Error)
+            cls = _class_for(status, errno)
         # OSError reads (errno, strerror) in __new__ when a subclass overrides __new__.
         return OSError.__new__(cls, errno, message)
 
-    def __init__(self, status: int = Status.OS, message: str = "", errno: Optional[int] = None):
+    def __init__(self, status: int = Status.OS, message: str = "", errno: Optional[int] = None) -> None:
         st = _STATUS.get(status)
         self.status = st if st is not None else status
         self.message = message
@@ -115,15 +126,26 @@ class Error(OSError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.status!r}, {self.message!r}, errno={self.errno!r})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Callable[..., "Error"], Tuple[Any, ...]]:
         return (Error, (int(self.status), self.message, self.errno))
 
 
-def _sub(name: str, status: Status, *bases: Type[BaseException]) -> Type[Error]:
-    doc = f"``Status.{status.name}``: {_DOCS[status]}"
-    cls = type(name, (Error,) + bases, {"__doc__": doc, "__module__": "oxsock"})
-    _CLASSES[int(status)] = cls
-    return cls
+_E = TypeVar("_E", bound=Type[Error])
+
+
+def _register(status: Status) -> Callable[[_E], _E]:
+    """Makes a class the one raised for ``status``."""
+
+    def register(cls: _E) -> _E:
+        cls.__module__ = "oxsock"
+        _CLASSES[int(status)] = cls
+        return cls
+
+    return register
+
+
+def _doc(status: Status) -> str:
+    return f"``Status.{status.name}``: {_DOCS[status]}"
 
 
 _CLASSES: Dict[int, Type[Error]] = {}
@@ -158,39 +180,159 @@ _DOCS = {
     Status.PANIC: "an internal bug was caught; the process goes on.",
 }
 
-InvalidArgument = _sub("InvalidArgument", Status.INVALID_ARGUMENT)
-BadHandle = _sub("BadHandle", Status.BAD_HANDLE)
-AddressError = _sub("AddressError", Status.ADDRESS)
-ResolveError = _sub("ResolveError", Status.RESOLVE)
-WouldBlock = _sub("WouldBlock", Status.WOULD_BLOCK, builtins.BlockingIOError)
-TimedOut = _sub("TimedOut", Status.TIMED_OUT, builtins.TimeoutError)
-Interrupted = _sub("Interrupted", Status.INTERRUPTED, builtins.InterruptedError)
-Closed = _sub("Closed", Status.CLOSED)
-UnexpectedEof = _sub("UnexpectedEof", Status.UNEXPECTED_EOF)
-ConnectionRefused = _sub(
-    "ConnectionRefused", Status.CONNECTION_REFUSED, builtins.ConnectionRefusedError
-)
-ConnectionReset = _sub("ConnectionReset", Status.CONNECTION_RESET, builtins.ConnectionResetError)
-ConnectionAborted = _sub(
-    "ConnectionAborted", Status.CONNECTION_ABORTED, builtins.ConnectionAbortedError
-)
-NotConnected = _sub("NotConnected", Status.NOT_CONNECTED)
-BrokenPipe = _sub("BrokenPipe", Status.BROKEN_PIPE, builtins.BrokenPipeError)
-AddressInUse = _sub("AddressInUse", Status.ADDRESS_IN_USE)
-AddressNotAvailable = _sub("AddressNotAvailable", Status.ADDRESS_NOT_AVAILABLE)
-PermissionDenied = _sub("PermissionDenied", Status.PERMISSION_DENIED, builtins.PermissionError)
-HostUnreachable = _sub("HostUnreachable", Status.HOST_UNREACHABLE)
-NetworkUnreachable = _sub("NetworkUnreachable", Status.NETWORK_UNREACHABLE)
-Unsupported = _sub("Unsupported", Status.UNSUPPORTED)
-BufferTooSmall = _sub("BufferTooSmall", Status.BUFFER_TOO_SMALL)
-MessageTooLong = _sub("MessageTooLong", Status.MESSAGE_TOO_LONG)
-TooManyOpen = _sub("TooManyOpen", Status.TOO_MANY_OPEN)
-Busy = _sub("Busy", Status.BUSY)
-OsError = _sub("OsError", Status.OS)
-Panic = _sub("Panic", Status.PANIC)
+@_register(Status.INVALID_ARGUMENT)
+class InvalidArgument(Error):
+    __doc__ = _doc(Status.INVALID_ARGUMENT)
+
+
+@_register(Status.BAD_HANDLE)
+class BadHandle(Error):
+    __doc__ = _doc(Status.BAD_HANDLE)
+
+
+@_register(Status.ADDRESS)
+class AddressError(Error):
+    __doc__ = _doc(Status.ADDRESS)
+
+
+@_register(Status.RESOLVE)
+class ResolveError(Error, _socket.gaierror):
+    __doc__ = _doc(Status.RESOLVE)
+
+
+@_register(Status.WOULD_BLOCK)
+class WouldBlock(Error, builtins.BlockingIOError):
+    __doc__ = _doc(Status.WOULD_BLOCK)
+
+
+@_register(Status.TIMED_OUT)
+class TimedOut(Error, builtins.TimeoutError):
+    __doc__ = _doc(Status.TIMED_OUT)
+
+
+@_register(Status.INTERRUPTED)
+class Interrupted(Error, builtins.InterruptedError):
+    __doc__ = _doc(Status.INTERRUPTED)
+
+
+@_register(Status.CLOSED)
+class Closed(Error):
+    __doc__ = _doc(Status.CLOSED)
+
+
+@_register(Status.UNEXPECTED_EOF)
+class UnexpectedEof(Error):
+    __doc__ = _doc(Status.UNEXPECTED_EOF)
+
+
+@_register(Status.CONNECTION_REFUSED)
+class ConnectionRefused(Error, builtins.ConnectionRefusedError):
+    __doc__ = _doc(Status.CONNECTION_REFUSED)
+
+
+@_register(Status.CONNECTION_RESET)
+class ConnectionReset(Error, builtins.ConnectionResetError):
+    __doc__ = _doc(Status.CONNECTION_RESET)
+
+
+@_register(Status.CONNECTION_ABORTED)
+class ConnectionAborted(Error, builtins.ConnectionAbortedError):
+    __doc__ = _doc(Status.CONNECTION_ABORTED)
+
+
+@_register(Status.NOT_CONNECTED)
+class NotConnected(Error):
+    __doc__ = _doc(Status.NOT_CONNECTED)
+
+
+@_register(Status.BROKEN_PIPE)
+class BrokenPipe(Error, builtins.BrokenPipeError):
+    __doc__ = _doc(Status.BROKEN_PIPE)
+
+
+@_register(Status.ADDRESS_IN_USE)
+class AddressInUse(Error):
+    __doc__ = _doc(Status.ADDRESS_IN_USE)
+
+
+@_register(Status.ADDRESS_NOT_AVAILABLE)
+class AddressNotAvailable(Error):
+    __doc__ = _doc(Status.ADDRESS_NOT_AVAILABLE)
+
+
+@_register(Status.PERMISSION_DENIED)
+class PermissionDenied(Error, builtins.PermissionError):
+    __doc__ = _doc(Status.PERMISSION_DENIED)
+
+
+@_register(Status.HOST_UNREACHABLE)
+class HostUnreachable(Error):
+    __doc__ = _doc(Status.HOST_UNREACHABLE)
+
+
+@_register(Status.NETWORK_UNREACHABLE)
+class NetworkUnreachable(Error):
+    __doc__ = _doc(Status.NETWORK_UNREACHABLE)
+
+
+@_register(Status.UNSUPPORTED)
+class Unsupported(Error):
+    __doc__ = _doc(Status.UNSUPPORTED)
+
+
+@_register(Status.BUFFER_TOO_SMALL)
+class BufferTooSmall(Error):
+    __doc__ = _doc(Status.BUFFER_TOO_SMALL)
+
+
+@_register(Status.MESSAGE_TOO_LONG)
+class MessageTooLong(Error):
+    __doc__ = _doc(Status.MESSAGE_TOO_LONG)
+
+
+@_register(Status.TOO_MANY_OPEN)
+class TooManyOpen(Error):
+    __doc__ = _doc(Status.TOO_MANY_OPEN)
+
+
+@_register(Status.BUSY)
+class Busy(Error):
+    __doc__ = _doc(Status.BUSY)
+
+
+@_register(Status.OS)
+class OsError(Error):
+    __doc__ = _doc(Status.OS)
+
+
+@_register(Status.PANIC)
+class Panic(Error):
+    __doc__ = _doc(Status.PANIC)
+
 
 # Plain-int lookups, built once, so that the error path builds no enum.
 _STATUS: Dict[int, Status] = {int(s): s for s in Status}
+
+#: Built-in classes chosen by errno (as CPython's OSError does), for statuses whose class
+#: does not already have one: an ENOENT (a Unix path that does not exist) is also a
+#: FileNotFoundError.
+_BY_ERRNO: Dict[int, Type[BaseException]] = {_errno.ENOENT: builtins.FileNotFoundError}
+_MIXED: Dict[Tuple[int, int], Type[Error]] = {}
+
+
+def _class_for(status: int, errno: Optional[int]) -> Type[Error]:
+    """The class for ``status``, also deriving from the built-in its errno names."""
+    cls = _CLASSES.get(status, Error)
+    extra = _BY_ERRNO.get(errno) if errno else None
+    if extra is None or issubclass(cls, extra):
+        return cls
+    key = (int(status), int(errno))  # type: ignore[arg-type]
+    mixed = _MIXED.get(key)
+    if mixed is None:
+        mixed = type(cls.__name__, (cls, extra), {"__doc__": cls.__doc__, "__module__": "oxsock"})
+        _MIXED[key] = mixed
+    return mixed
+
 
 _last_error = lib.oxs_last_error
 _last_os_error = lib.oxs_last_os_error
@@ -198,13 +340,25 @@ _last_os_error = lib.oxs_last_os_error
 
 def describe(status: int) -> str:
     """``oxs_strerror``: the library's static text for any status code."""
-    return lib.oxs_strerror(int(status)).decode("utf-8", "replace")
+    text: bytes = lib.oxs_strerror(int(status))
+    return text.decode("utf-8", "replace")
 
 
-def error(status: int) -> Error:
+_BAD_HANDLE = int(Status.BAD_HANDLE)
+_EBADF = _errno.EBADF
+
+
+def error(status: int, rewrite: Optional[Callable[[str], str]] = None) -> Error:
     """The exception for a call that just returned ``status``, with this thread's
-    message and errno. Call it right after the failing call, in the same thread."""
+    message and errno. Call it right after the failing call, in the same thread.
+    ``rewrite`` edits the message (to take out what the binding added, never the
+    caller). A bad handle -- a call on a closed Socket -- carries errno EBADF, as
+    CPython's closed socket does."""
     msg = _last_error()
-    os_err = _last_os_error()
-    cls = _CLASSES.get(status, Error)
-    return cls(status, msg.decode("utf-8", "replace") if msg else "", os_err or None)
+    os_err = _last_os_error() or None
+    if os_err is None and status == _BAD_HANDLE:
+        os_err = _EBADF
+    text = msg.decode("utf-8", "replace") if msg else ""
+    if rewrite is not None:
+        text = rewrite(text)
+    return _class_for(status, os_err)(status, text, os_err)

@@ -84,7 +84,7 @@ def poll(items: Iterable[Tuple[Socket, int]], timeout: Optional[float] = None) -
     n = len(socks)
     arr = (OxsPollItem * (n or 1))()
     for i in range(n):
-        it = arr[i]  # type: ignore[index]
+        it = arr[i]
         it.socket = socks[i]._h
         it.events = evs[i]
     ms = _wait_ms(timeout)
@@ -102,7 +102,7 @@ def poll(items: Iterable[Tuple[Socket, int]], timeout: Optional[float] = None) -
     out = []
     if ready.value:
         for i in range(n):
-            r = arr[i].revents  # type: ignore[index]
+            r = arr[i].revents
             if r:
                 out.append((socks[i], r))
     return out

@@ -13,12 +13,14 @@ import ctypes
 import math
 import os
 import warnings
+from operator import index as _index
 from time import monotonic as _monotonic
 from ctypes import addressof, c_char, c_int32, c_int64, c_size_t, c_uint64
 from enum import IntEnum
 from typing import Any, Dict, Optional, Tuple, Union
 
 from . import _errors
+from ._compat import Address, SocketCompat, to_oxs_addr
 from ._errors import Status, error
 from ._lib import ADDR_STRLEN, OxsAddr, lib
 
@@ -98,6 +100,8 @@ class Option(IntEnum):
 # Library functions bound once.
 _open = lib.oxs_socket_open
 _bind = lib.oxs_bind
+_bind_addr = lib.oxs_bind_addr
+_connect_addr = lib.oxs_connect_addr
 _listen = lib.oxs_listen
 _accept = lib.oxs_accept
 _connect = lib.oxs_connect
@@ -133,7 +137,6 @@ _INT32_MAX = 2**31 - 1
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
-_index = __import__("operator").index
 _from_buffer = c_char.from_buffer
 
 try:  # Run pending Python signal handlers now (raises what a handler raised).
@@ -174,7 +177,8 @@ def _size(n: Any, what: str = "size") -> int:
         n = _index(n)
     if n < 0:
         raise ValueError(f"negative {what}: {n}")
-    return n
+    r: int = n
+    return r
 
 
 def _int32(v: Any, what: str) -> int:
@@ -184,7 +188,14 @@ def _int32(v: Any, what: str) -> int:
         v = _index(v)
     if not _INT32_MIN <= v <= _INT32_MAX:
         raise ValueError(f"{what} out of range: {v}")
-    return v
+    r: int = v
+    return r
+
+
+def _flags(flags: Any) -> int:
+    """Message flags: an int in int32's range (``TypeError``/``ValueError`` otherwise,
+    never ctypes' ArgumentError)."""
+    return _int32(flags, "flags")
 
 
 def _wbuf(buffer: Any) -> Tuple[Any, int, int]:
@@ -231,6 +242,16 @@ def _rbuf(data: Any) -> Tuple[Any, Any, int]:
         return c, addressof(c), n
     b = m.tobytes()
     return b, b, n
+
+
+def _option(option: Any) -> int:
+    if not isinstance(option, Option):
+        raise TypeError(
+            f"option must be an oxsock.Option, not {type(option).__name__} "
+            "(a plain int could be another library's number: socket.TCP_NODELAY is 1, "
+            "Option.REUSEADDR)"
+        )
+    return int(option)
 
 
 def _timeout_ms(value: Any, what: str = "timeout") -> int:
@@ -309,7 +330,7 @@ def _make_interruptible(h: int) -> None:
 from ._messages import MessagesMixin  # noqa: E402 (it uses the helpers above)
 
 
-class Socket(MessagesMixin):
+class Socket(SocketCompat, MessagesMixin):
     """An oxsock socket handle.
 
     ``Socket(domain, type, protocol=0)`` opens a new socket (``oxs_socket_open``);
@@ -324,16 +345,25 @@ class Socket(MessagesMixin):
     threads at once; blocking calls release the GIL.
     """
 
-    __slots__ = ("_h", "_pollers", "__weakref__")
+    __slots__ = ("_h", "_pollers", "_domain", "_uninterruptible", "__weakref__")
 
     _h: int
     #: The Pollers this Socket was added to (a WeakSet), or None: closing the Socket
     #: forgets its token there, as the library forgets the socket.
     _pollers: Any
+    #: OXS_DOMAIN_* once asked (0 before), for CPython's address forms.
+    _domain: int
+    #: True once the caller set Option.INTERRUPTIBLE to 0: accept() must then set it on
+    #: what it returns (an accepted socket inherits the listener's value).
+    _uninterruptible: bool
 
     def __init__(self, domain: int, type: int, protocol: int = 0) -> None:
         self._h = 0
         self._pollers = None
+        self._io_refs = 0
+        self._closing = False
+        self._domain = 0
+        self._uninterruptible = False
         d = _int32(domain, "domain")
         t = _int32(type, "type")
         p = _int32(protocol, "protocol")
@@ -349,6 +379,10 @@ class Socket(MessagesMixin):
         s = cls.__new__(cls)
         s._h = h
         s._pollers = None
+        s._io_refs = 0
+        s._closing = False
+        s._domain = 0
+        s._uninterruptible = False
         return s
 
     @classmethod
@@ -376,11 +410,16 @@ class Socket(MessagesMixin):
     @property
     def closed(self) -> bool:
         """True once :meth:`close` or :meth:`detach` was called."""
-        return self._h == 0
+        return self._h == 0 or self._closing
 
     def close(self) -> None:
         """Closes the socket (``oxs_close``). A second close does nothing. Calls blocked
-        on it in other threads fail with ``Status.CLOSED``."""
+        on it in other threads fail with ``Status.CLOSED``. While files made by
+        :meth:`makefile` are open, the close takes effect when the last one is closed
+        (as CPython's)."""
+        if self._io_refs > 0:
+            self._closing = True
+            return
         h = self._h
         if h:
             self._h = 0
@@ -459,10 +498,28 @@ class Socket(MessagesMixin):
 
     # -- the POSIX calls ---------------------------------------------------------------
 
-    def bind(self, address: str) -> None:
-        """Binds to ``address`` (text of contract §4: ``127.0.0.1:80``, ``[::1]:80``,
-        a Unix path, ``@abstract``)."""
-        rc = _bind(self._h, _text(address))
+    def _dom(self) -> int:
+        d = self._domain
+        if not d:
+            d = self._domain = self.getopt(Option.DOMAIN)
+        return d
+
+    def _target(self, address: Any) -> Tuple[bool, Any]:
+        """(is_oxs_addr, argument): the text of §4 for a ``str``, else CPython's form
+        (a tuple; ``bytes`` on a Unix socket) as an ``oxs_addr``."""
+        t = type(address)
+        if t is str:
+            return False, _text(address)
+        if t is tuple or (isinstance(address, (bytes, bytearray, memoryview)) and self._dom() == UNIX):
+            return True, to_oxs_addr(address, self._dom(), self.getopt(Option.TYPE))
+        return False, _text(address)
+
+    def bind(self, address: Address) -> None:
+        """Binds to ``address``: the text of contract §4 (``127.0.0.1:80``,
+        ``[::1]:80``, a Unix path, ``@abstract``) or CPython's forms (``("127.0.0.1",
+        80)``, ``("::1", 80, 0, 0)``, a ``bytes`` Unix path)."""
+        is_addr, a = self._target(address)
+        rc = _bind_addr(self._h, a) if is_addr else _bind(self._h, a)
         if rc:
             raise error(rc)
 
@@ -472,15 +529,17 @@ class Socket(MessagesMixin):
         if rc:
             raise error(rc)
 
-    def connect(self, address: str) -> None:
-        """Connects to ``address``; only ``connect_timeout`` bounds it. When a signal
-        interrupts the connect and its handler returns, the attempt goes on: the
-        binding waits for it to finish (within the connect timeout)."""
-        a = _text(address)
+    def connect(self, address: Address) -> None:
+        """Connects to ``address`` (text or CPython's forms, as :meth:`bind`); only
+        ``connect_timeout`` bounds it. When a signal interrupts the connect and its
+        handler returns, the attempt goes on: the binding waits for it to finish
+        (within the connect timeout)."""
+        is_addr, a = self._target(address)
+        fn = _connect_addr if is_addr else _connect
         h = self._h
         deadline = None
         while True:
-            rc = _connect(h, a)
+            rc = fn(h, a)
             if rc == 0:
                 return
             if rc == _INTERRUPTED:
@@ -514,6 +573,8 @@ class Socket(MessagesMixin):
         while True:
             rc = _accept(self._h, h, a)
             if rc == 0:
+                if self._uninterruptible:
+                    _make_interruptible(h.value)
                 return self.__class__._wrap(h.value), _format(a)
             if rc != _INTERRUPTED:
                 raise error(rc)
@@ -525,8 +586,8 @@ class Socket(MessagesMixin):
         raises ``Status.MESSAGE_TOO_LONG`` (and is consumed)."""
         if type(n) is not int or n < 0:
             n = _size(n)
-        if flags:
-            flags = _int32(flags, "flags")
+        if flags.__class__ is not int or flags:
+            flags = _flags(flags)
         buf = bytearray(n)
         c: Any = _from_buffer(buf) if n else None
         p: Any = addressof(c) if n else None
@@ -564,8 +625,8 @@ class Socket(MessagesMixin):
             size = nbytes
         elif type(nbytes) is not int:
             _size(nbytes, "nbytes")
-        if flags:
-            flags = _int32(flags, "flags")
+        if flags.__class__ is not int or flags:
+            flags = _flags(flags)
         got = c_size_t()
         h = self._h
         while True:
@@ -609,8 +670,8 @@ class Socket(MessagesMixin):
             n = len(data)
         else:
             keep, p, n = _rbuf(data)
-        if flags:
-            flags = _int32(flags, "flags")
+        if flags.__class__ is not int or flags:
+            flags = _flags(flags)
         sent = c_size_t()
         h = self._h
         while True:
@@ -652,10 +713,16 @@ class Socket(MessagesMixin):
                 p = ctypes.cast(p, ctypes.c_void_p).value
             p += sent.value
 
-    def sendto(self, data: Any, address: str) -> int:
+    def sendto(self, data: Any, address: Address) -> int:
         """Sends a datagram to ``address`` (``127.0.0.1:5000``, ``[::1]:5000``, a Unix
-        path or ``@name``; no host names). Returns the count."""
-        a = _parse(address)
+        path or ``@name``, no host names; or CPython's forms, as :meth:`bind`).
+        Returns the count."""
+        if type(address) is str:
+            a = _parse(address)
+        else:
+            is_addr, a = self._target(address)
+            if not is_addr:
+                a = _parse(address)
         if type(data) is bytes:
             p = data
             n = len(data)
@@ -702,9 +769,11 @@ class Socket(MessagesMixin):
 
     # -- options ---------------------------------------------------------------------
 
-    def setopt(self, option: int, value: int) -> None:
-        """Sets an :class:`Option` (``oxs_setopt``); ``value`` is an integer."""
-        o = _int32(option, "option")
+    def setopt(self, option: "Option", value: int) -> None:
+        """Sets an :class:`Option` (``oxs_setopt``); ``value`` is an integer. ``option``
+        must be an :class:`Option`: a plain ``int`` raises ``TypeError``, so that
+        ``socket.TCP_NODELAY`` (1) can never set ``Option.REUSEADDR``."""
+        o = _option(option)
         if type(value) is not int:
             if not hasattr(value, "__index__"):
                 raise TypeError(f"option value must be an integer, not {type(value).__name__}")
@@ -714,16 +783,19 @@ class Socket(MessagesMixin):
         rc = _setopt(self._h, o, value)
         if rc:
             raise error(rc)
+        if o == _OPT_INTERRUPTIBLE:
+            self._uninterruptible = value == 0
 
-    def getopt(self, option: int) -> int:
-        """Reads an :class:`Option` (``oxs_getopt``)."""
+    def getopt(self, option: "Option") -> int:
+        """Reads an :class:`Option` (``oxs_getopt``); a plain ``int`` raises
+        ``TypeError``."""
         v = c_int64()
-        rc = _getopt(self._h, _int32(option, "option"), v)
+        rc = _getopt(self._h, _option(option), v)
         if rc:
             raise error(rc)
         return v.value
 
-    def _get_timeout(self, opt: int) -> Optional[float]:
+    def _get_timeout(self, opt: "Option") -> Optional[float]:
         ms = self.getopt(opt)
         return ms / 1000.0 if ms else None
 
@@ -814,12 +886,28 @@ def _with_interruptible(endpoint: bytes) -> bytes:
     return endpoint + b"?interruptible=1"
 
 
+def _unadd(given: bytes, sent: bytes) -> Any:
+    """A message rewriter that shows the endpoint as the caller wrote it, without the
+    ``interruptible=1`` the binding added."""
+    g = given.decode("utf-8", "surrogateescape")
+    full = sent.decode("utf-8", "surrogateescape")
+
+    def rewrite(message: str) -> str:
+        message = message.replace(full, g)
+        for added in ("?interruptible=1", "&interruptible=1"):
+            message = message.replace(added, "")
+        return message
+
+    return rewrite
+
+
 def dial(endpoint: str, timeout: Optional[float] = None) -> Socket:
     """Connects to ``endpoint`` (``tcp://host:port``, ``udp://…``, ``unix:///path``,
     ``unix://@name``, ``unixgram://…``, ``unixpacket://…``), trying every resolved
     address (``oxs_dial``). ``timeout`` bounds the connecting, in seconds (None: no
     limit; 0 or negative raises ``ValueError``)."""
-    ep = _with_interruptible(_text(endpoint, "endpoint"))
+    given = _text(endpoint, "endpoint")
+    ep = _with_interruptible(given)
     ms = _timeout_ms(timeout)
     if ms > _INT32_MAX:
         ms = 0
@@ -829,7 +917,7 @@ def dial(endpoint: str, timeout: Optional[float] = None) -> Socket:
         if rc == 0:
             return Socket._wrap(h.value)
         if rc != _INTERRUPTED:
-            raise error(rc)
+            raise error(rc, None if ep is given else _unadd(given, ep))
         _check_signals()
 
 
@@ -864,3 +952,28 @@ def socketpair(type: int = STREAM) -> Tuple[Socket, Socket]:
         raise
     return Socket._wrap(a), Socket._wrap(b)
 
+
+
+def _recvfrom_into(sock: Socket, buffer: Any, nbytes: Any, flags: Any) -> Tuple[int, str]:
+    """Socket.recvfrom_into (see _compat): a datagram into the caller's buffer."""
+    c: Any
+    p: Any
+    c, p, size = _wbuf(buffer)
+    if type(nbytes) is not int or nbytes:
+        nbytes = _size(nbytes, "nbytes")
+        if nbytes > size:
+            raise ValueError(f"nbytes ({nbytes}) is larger than the buffer ({size})")
+        if nbytes:
+            size = nbytes
+    if _flags(flags) != 0:
+        raise ValueError("recvfrom_into takes no flags (oxs_recv_from has none)")
+    got = c_size_t()
+    a = OxsAddr()
+    h = sock._h
+    while True:
+        rc = _recv_from(h, p, size, got, a)
+        if rc == 0:
+            return got.value, _format(a)
+        if rc != _INTERRUPTED:
+            raise error(rc)
+        _check_signals()

@@ -278,8 +278,13 @@ class Lifecycle(ScratchMixin):
             c.setopt(Option.TTL, 17)
             self.assertEqual(c.getopt(Option.TTL), 17)
             self.assertEqual(c.getopt(Option.ERROR), 0)
-            c.setopt(int(Option.LINGER_S), 5)  # plain ints work too
+            c.setopt(Option.LINGER_S, 5)
             self.assertEqual(c.getopt(Option.LINGER_S), 5)
+            # An Option only: a plain int (another library's number) is a TypeError.
+            with self.assertRaises(TypeError):
+                c.setopt(int(Option.LINGER_S), 5)
+            with self.assertRaises(TypeError):
+                c.getopt(int(Option.LINGER_S))
 
     def test_multicast_join_leave(self) -> None:
         with oxsock.Socket(oxsock.INET, oxsock.DGRAM) as u:
