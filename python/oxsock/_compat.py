@@ -279,7 +279,13 @@ class SocketCompat:
             if value < 0:
                 raise ValueError("Timeout value out of range")
             if value == 0:
-                _set(self._h, _NONBLOCKING, 1)
+                # Through blocking first: the library sets O_NONBLOCK on a change of
+                # mode, and a dup() may have cleared it on the shared descriptor
+                # behind this handle's back. As in CPython, 0 replaces any timeout.
+                h = self._h
+                for opt in (_READ_MS, _WRITE_MS, _CONNECT_MS, _NONBLOCKING):
+                    _set(h, opt, 0)
+                _set(h, _NONBLOCKING, 1)
                 return
             ms = 0 if value == math.inf else max(1, math.ceil(value * 1000))
         h = self._h
