@@ -329,6 +329,77 @@ class Raised(ScratchMixin):
         self.assertIn("oxs_dial", cm.exception.message)
 
 
+class AsCPythonUsersExpect(ScratchMixin):
+    """Contract §11, Errors as CPython users expect."""
+
+    def test_enoent_is_file_not_found(self) -> None:
+        missing = os.path.join(self.tmp, "no-such.sock")
+        with oxsock.Socket(oxsock.UNIX, oxsock.STREAM) as s:
+            with self.assertRaises(FileNotFoundError) as cm:
+                s.connect(missing)
+        e = cm.exception
+        self.assertIsInstance(e, oxsock.Error)
+        self.assertEqual(e.errno, errno.ENOENT)
+        with self.assertRaises(FileNotFoundError):
+            oxsock.dial("unix://" + missing)
+        with oxsock.Socket(oxsock.UNIX, oxsock.DGRAM) as u:
+            with self.assertRaises(FileNotFoundError):
+                u.sendto(b"x", missing)
+            with self.assertRaises(FileNotFoundError):
+                u.bind(os.path.join(self.tmp, "no-dir", "x.sock"))
+        # CPython raises the same class for the same mistake.
+        with socket.socket(socket.AF_UNIX) as cp:
+            with self.assertRaises(FileNotFoundError):
+                cp.connect(missing)
+        # An error with another errno is not a FileNotFoundError.
+        with self.assertRaises(oxsock.Error) as cm2:
+            oxsock.dial("tcp://127.0.0.1:%d" % _closed_port(), 5)
+        self.assertNotIsInstance(cm2.exception, FileNotFoundError)
+
+    def test_resolve_is_gaierror(self) -> None:
+        with self.assertRaises(socket.gaierror) as cm:
+            oxsock.dial("tcp://no-such-host.invalid:80", 5)
+        e = cm.exception
+        self.assertIsInstance(e, oxsock.ResolveError)
+        self.assertEqual(e.status, Status.RESOLVE)
+        self.assertIsNone(e.errno, "the library reports no EAI code")
+        self.assertTrue(issubclass(oxsock.ResolveError, socket.gaierror))
+        with oxsock.Socket(oxsock.INET, oxsock.STREAM) as s:
+            with self.assertRaises(socket.gaierror):
+                s.connect("no-such-host.invalid:80")
+
+    def test_messages_never_show_the_added_query_key(self) -> None:
+        port = _closed_port()
+        for endpoint in (f"tcp://127.0.0.1:{port}", f"tcp://127.0.0.1:{port}?nodelay=1",
+                         "tcp://no-such-host.invalid:80", "nonsense://x", f"tcp://127.0.0.1:{port}?"):
+            with self.assertRaises(oxsock.Error, msg=endpoint) as cm:
+                oxsock.dial(endpoint, 5)
+            for text in (str(cm.exception), cm.exception.message, cm.exception.strerror or ""):
+                self.assertNotIn("interruptible", text, endpoint)
+            if "nonsense" not in endpoint:
+                self.assertIn(endpoint.rstrip("?"), cm.exception.message)
+        # A key the caller wrote is the caller's: it stays.
+        with self.assertRaises(oxsock.Error) as cm:
+            oxsock.dial(f"tcp://127.0.0.1:{port}?interruptible=1", 5)
+        self.assertIn("interruptible=1", cm.exception.message)
+
+    def test_str_of_a_status_is_its_name(self) -> None:
+        for st in Status:
+            self.assertEqual(str(st), st.name)
+            self.assertEqual(f"{st}", st.name)
+            self.assertEqual(f"{st:d}", str(int(st)))
+        self.assertEqual(str(Status.TIMED_OUT), "TIMED_OUT")
+        e = oxsock.Error(Status.TIMED_OUT, "x")
+        self.assertEqual(str(e.status), "TIMED_OUT")
+
+
+def _closed_port() -> int:
+    """A loopback port with nothing listening (bound by nobody once this returns)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 class ArgumentChecks(unittest.TestCase):
     def setUp(self) -> None:
         self.s = oxsock.Socket(oxsock.INET, oxsock.STREAM)
@@ -399,13 +470,66 @@ class ArgumentChecks(unittest.TestCase):
             "connect_timeout": lambda: s.connect_timeout,
             "set read_timeout": lambda: setattr(s, "read_timeout", 1),
             "join_multicast": lambda: s.join_multicast("239.1.2.3"),
+            "getsockname": s.getsockname, "getpeername": s.getpeername,
+            "settimeout": lambda: s.settimeout(1), "gettimeout": s.gettimeout,
+            "setblocking": lambda: s.setblocking(False), "getblocking": s.getblocking,
+            "family": lambda: s.family, "type": lambda: s.type, "proto": lambda: s.proto,
+            "dup": s.dup,
+            "recvfrom_into": lambda: s.recvfrom_into(bytearray(1)),
+            "bind tuple": lambda: s.bind(("127.0.0.1", 0)),
         }
         for name, call in calls.items():
             with self.assertRaises(oxsock.Error, msg=name) as cm:
                 call()
             self.assertEqual(cm.exception.status, Status.BAD_HANDLE, name)
             self.assertIsInstance(cm.exception, oxsock.BadHandle)
+            # errno EBADF, as a closed CPython socket gives.
+            self.assertEqual(cm.exception.errno, errno.EBADF, name)
         self.assertIn("closed", repr(s))
+        # connect_ex returns the errno, as CPython's does on a closed socket.
+        self.assertEqual(s.connect_ex("127.0.0.1:9"), errno.EBADF)
+        with socket.socket() as cp:
+            cp.close()
+            with self.assertRaises(OSError) as ccm:
+                cp.recv(1)
+            self.assertEqual(ccm.exception.errno, errno.EBADF, "CPython's closed socket, for comparison")
+
+    def test_no_ctypes_argument_error_anywhere(self) -> None:
+        # Every parameter of every Socket method, given an object of no useful type:
+        # TypeError (or ValueError), never ctypes.ArgumentError.
+        import ctypes
+        import inspect
+
+        a, b = oxsock.socketpair()
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        skip = {"makefile", "close", "detach", "fileno", "dup", "settimeout"}
+        bad = object()
+        checked = 0
+        for name, fn in inspect.getmembers(oxsock.Socket, inspect.isfunction):
+            if name.startswith("_") or name in skip:
+                continue
+            params = [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
+            for i in range(len(params)):
+                args: list = []
+                for j, p in enumerate(params):
+                    if j == i:
+                        args.append(bad)
+                    elif p.default is not inspect.Parameter.empty:
+                        args.append(p.default)
+                    else:
+                        args.append({"buffer": bytearray(4), "data": b"x", "address": "127.0.0.1:9",
+                                     "option": oxsock.Option.NODELAY, "value": 1, "how": oxsock.SHUT_BOTH,
+                                     "group": "239.1.2.3"}.get(p.name, 4))
+                try:
+                    getattr(a, name)(*args)
+                except ctypes.ArgumentError as e:
+                    self.fail(f"{name}({', '.join(map(repr, args))}): ctypes.ArgumentError {e}")
+                except (TypeError, ValueError):
+                    checked += 1
+                except oxsock.Error:
+                    checked += 1  # the value reached the library only where it is legal
+        self.assertGreater(checked, 20)
 
 
 if __name__ == "__main__":
