@@ -11,8 +11,9 @@ compiled part of its own).
 b'hi'
 
 The library is found at ``$OXSOCK_LIBRARY`` (only there, when set), else in the
-checkout's ``target/release`` and ``target/debug``, else on the system library path;
-:data:`library_path` says which file was loaded.
+checkout's ``target/release`` and ``target/debug``, else inside the package (where
+``pip install`` puts it), else on the system library path; :data:`library_path` says
+which file was loaded.
 """
 
 from ._lib import lib as _cdll
@@ -49,6 +50,7 @@ from ._errors import (
     WouldBlock,
     describe,
 )
+from ._compat import Address, SockAddr
 from ._socket import (
     DGRAM,
     INET,
@@ -125,6 +127,36 @@ __all__ = [
     "POLL_HUP",
     "POLL_INVALID",
     "Option",
+    # types for annotations
+    "Address",
+    "SockAddr",
     # errors: Status, Error and one class per status
-    *_errors.__all__,
+    "Status",
+    "Error",
+    "InvalidArgument",
+    "BadHandle",
+    "AddressError",
+    "ResolveError",
+    "WouldBlock",
+    "TimedOut",
+    "Interrupted",
+    "Closed",
+    "UnexpectedEof",
+    "ConnectionRefused",
+    "ConnectionReset",
+    "ConnectionAborted",
+    "NotConnected",
+    "BrokenPipe",
+    "AddressInUse",
+    "AddressNotAvailable",
+    "PermissionDenied",
+    "HostUnreachable",
+    "NetworkUnreachable",
+    "Unsupported",
+    "BufferTooSmall",
+    "MessageTooLong",
+    "TooManyOpen",
+    "Busy",
+    "OsError",
+    "Panic",
 ]

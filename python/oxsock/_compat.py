@@ -17,6 +17,7 @@ import math
 import os
 import socket as _socket
 import struct
+import sys
 from ctypes import c_int32, c_int64
 from typing import TYPE_CHECKING, Any, Optional, Tuple, Union
 
@@ -26,7 +27,17 @@ from ._lib import OxsAddr, lib
 if TYPE_CHECKING:
     from ._socket import Socket
 
-__all__ = ["Address", "to_oxs_addr", "from_oxs_addr"]
+__all__ = ["Address", "SockAddr", "Buffer", "to_oxs_addr", "from_oxs_addr"]
+
+# The type of a buffer parameter: collections.abc.Buffer (PEP 688) where Python has it;
+# for type checkers on older Pythons, typing_extensions' (typeshed ships its stubs);
+# at run time there, a plain alias (annotations are never evaluated by the binding).
+if sys.version_info >= (3, 12):
+    from collections.abc import Buffer
+elif TYPE_CHECKING:
+    from typing_extensions import Buffer
+else:
+    Buffer = Union[bytes, bytearray, memoryview]
 
 #: An address a Socket takes: the text of §4/§5 (``"127.0.0.1:80"``, ``"/run/app.sock"``,
 #: ``"@name"``), or CPython's forms: ``(host, port)``, ``(host, port, flowinfo,
@@ -206,7 +217,7 @@ class SocketCompat:
         def close(self) -> None: ...
         def fileno(self) -> int: ...
         def connect(self, address: Address) -> None: ...
-        def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int: ...
+        def recv_into(self, buffer: Buffer, nbytes: int = 0, flags: int = 0) -> int: ...
 
     # -- addresses -------------------------------------------------------------------
 
@@ -328,7 +339,7 @@ class SocketCompat:
             raise
         return 0
 
-    def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> Tuple[int, str]:
+    def recvfrom_into(self, buffer: Buffer, nbytes: int = 0, flags: int = 0) -> Tuple[int, str]:
         """Receives a datagram into ``buffer`` (at most ``nbytes`` bytes, 0: the whole
         buffer): ``(count, sender address text)``. ``flags`` must be 0. A longer
         datagram raises ``Status.MESSAGE_TOO_LONG`` (and is consumed)."""

@@ -20,7 +20,7 @@ from enum import IntEnum
 from typing import Any, Dict, Optional, Tuple, Union
 
 from . import _errors
-from ._compat import Address, SocketCompat, to_oxs_addr
+from ._compat import Address, Buffer, SocketCompat, to_oxs_addr
 from ._errors import Status, error
 from ._lib import ADDR_STRLEN, OxsAddr, lib
 
@@ -605,7 +605,7 @@ class Socket(SocketCompat, MessagesMixin):
                 raise error(rc)
             _check_signals()
 
-    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+    def recv_into(self, buffer: Buffer, nbytes: int = 0, flags: int = 0) -> int:
         """Receives into ``buffer`` (a writable bytes-like object: ``bytearray``,
         writable ``memoryview`` or a slice of one), in place, at most ``nbytes`` bytes
         (0: the buffer's length). Returns the count."""
@@ -663,7 +663,7 @@ class Socket(SocketCompat, MessagesMixin):
                 raise e
             _check_signals()
 
-    def send(self, data: Any, flags: int = 0) -> int:
+    def send(self, data: Buffer, flags: int = 0) -> int:
         """Sends what it can of ``data`` at once; returns the count."""
         if type(data) is bytes:
             p = data
@@ -682,7 +682,7 @@ class Socket(SocketCompat, MessagesMixin):
                 raise error(rc)
             _check_signals()
 
-    def sendall(self, data: Any) -> None:
+    def sendall(self, data: Buffer) -> None:
         """Sends all of ``data`` (``oxs_write_all``, one library call; the write
         timeout bounds the whole call). A failure carries the count sent in
         ``nbytes``."""
@@ -713,7 +713,7 @@ class Socket(SocketCompat, MessagesMixin):
                 p = ctypes.cast(p, ctypes.c_void_p).value
             p += sent.value
 
-    def sendto(self, data: Any, address: Address) -> int:
+    def sendto(self, data: Buffer, address: Address) -> int:
         """Sends a datagram to ``address`` (``127.0.0.1:5000``, ``[::1]:5000``, a Unix
         path or ``@name``, no host names; or CPython's forms, as :meth:`bind`).
         Returns the count."""

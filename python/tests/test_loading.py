@@ -1,6 +1,7 @@
 """Where the library is looked for (contract §11), each case in a fresh interpreter:
 $OXSOCK_LIBRARY only when set, else the checkout's target/release then target/debug,
-else the system library path; an ImportError lists every place tried."""
+else the package's own folder (where pip puts it), else the system library path; an
+ImportError lists every place tried, and its advice fits what it found."""
 
 from __future__ import annotations
 
@@ -103,8 +104,63 @@ class Loading(ScratchMixin):
             self.skipTest(f"a liboxsock is installed on this system ({r.stdout.strip()}): cannot test the failure")
         self.assertTrue(r.stdout.startswith("IMPORTERROR"), r.stdout + r.stderr)
         self.assertIn("no oxsock checkout", r.stdout)
+        self.assertIn(os.path.join(pp, "oxsock", "liboxsock.abi3.so"), r.stdout, "the package folder was tried")
         self.assertIn("liboxsock.so", r.stdout)
         self.assertIn("OXSOCK_LIBRARY", r.stdout, "the message says how to fix it")
+        # Outside a checkout there is nothing to `cargo build`: it says to install.
+        self.assertIn("pip install", r.stdout)
+        self.assertNotIn("cargo build", r.stdout)
+
+    def fake_checkout(self) -> str:
+        root = os.path.join(self.tmp, "checkout")
+        os.makedirs(os.path.join(root, "target"))
+        with open(os.path.join(root, "Cargo.toml"), "w") as f:
+            f.write('[package]\nname = "oxsock"\nversion = "0.1.0"\n')
+        return root
+
+    def test_checkout_without_a_build_says_build_it(self) -> None:
+        root = self.fake_checkout()
+        pp = self.copy_package(root)
+        r = run_python(FAIL_PROBE, env=self.env(pp), cwd=self.tmp)
+        if r.stdout.startswith("LOADED"):
+            self.skipTest(f"a liboxsock is installed on this system ({r.stdout.strip()})")
+        self.assertIn("cargo build --release", r.stdout)
+        self.assertIn(root, r.stdout)
+
+    def test_a_build_that_does_not_load_is_not_told_to_build(self) -> None:
+        root = self.fake_checkout()
+        os.makedirs(os.path.join(root, "target", "release"))
+        junk = os.path.join(root, "target", "release", "liboxsock.so")
+        with open(junk, "w") as f:
+            f.write("not a shared object\n")
+        pp = self.copy_package(root)
+        r = run_python(FAIL_PROBE, env=self.env(pp), cwd=self.tmp)
+        if r.stdout.startswith("LOADED"):
+            self.skipTest(f"a liboxsock is installed on this system ({r.stdout.strip()})")
+        self.assertTrue(r.stdout.startswith("IMPORTERROR"), r.stdout + r.stderr)
+        self.assertIn(f"{junk} exists but did not load", r.stdout)
+        self.assertNotIn("cargo build", r.stdout, "the build is there: do not tell them to build it")
+
+    def test_package_folder_after_the_checkout(self) -> None:
+        # Installed (no checkout above): the copy inside the package is used.
+        site = os.path.join(self.tmp, "site")
+        pp = self.copy_package(site)
+        packaged = os.path.join(pp, "oxsock", "liboxsock.abi3.so")
+        shutil.copy(REAL_LIB, packaged)
+        r = run_python(PROBE, env=self.env(pp), cwd=self.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), packaged)
+        # In a checkout, a fresh build wins over a copy in the package.
+        root = self.fake_checkout()
+        pp = self.copy_package(root)
+        shutil.copy(REAL_LIB, os.path.join(pp, "oxsock", "liboxsock.abi3.so"))
+        r = run_python(PROBE, env=self.env(pp), cwd=self.tmp)
+        self.assertEqual(r.stdout.strip(), os.path.join(pp, "oxsock", "liboxsock.abi3.so"), "no build yet: the copy")
+        os.makedirs(os.path.join(root, "target", "release"))
+        release = os.path.join(root, "target", "release", "liboxsock.so")
+        os.symlink(REAL_LIB, release)
+        r = run_python(PROBE, env=self.env(pp), cwd=self.tmp)
+        self.assertEqual(r.stdout.strip(), release, r.stderr)
 
 
 if __name__ == "__main__":
