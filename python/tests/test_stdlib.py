@@ -22,7 +22,7 @@ from typing import Any, List, Tuple
 
 import oxsock
 
-from .helpers import BOUND, ScratchMixin
+from .helpers import BOUND, EXAMPLES_DIR, ScratchMixin
 
 HAS_RAW_OPTIONS = hasattr(oxsock.Socket, "setsockopt") and hasattr(oxsock.Socket, "getsockopt")
 NO_RAW = "raw setsockopt/getsockopt (§13) are not in this build: asyncio over TCP needs them"
@@ -72,6 +72,17 @@ class HttpClient(ScratchMixin):
         self.assertEqual(resp.read(), self.body)
         resp.close()
         self.assertEqual(sock.fileno(), -1, "closing the response closed the socket")
+
+    def test_http_get_example(self) -> None:
+        r = subprocess.run([sys.executable, os.path.join(EXAMPLES_DIR, "http_get.py"),
+                            f"http://127.0.0.1:{self.port}/file.txt"], capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, self.body)
+        self.assertIn(b"200 OK", r.stderr)
+        r = subprocess.run([sys.executable, os.path.join(EXAMPLES_DIR, "http_get.py"),
+                            f"http://127.0.0.1:{self.port}/missing"], capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(b"404", r.stderr)
 
     def test_http_connection_with_oxsock(self) -> None:
         class OxsockHTTPConnection(http.client.HTTPConnection):
@@ -229,6 +240,55 @@ class AsyncioServer(ScratchMixin):
                     await writer.wait_closed()
 
         run(main())
+
+
+class AsyncioEchoServerExample(ScratchMixin):
+    """python-examples/asyncio_echo_server.py, with oxsock and CPython clients."""
+
+    def run_server(self, endpoint: str, connect: Any) -> None:
+        proc = subprocess.Popen([sys.executable, os.path.join(EXAMPLES_DIR, "asyncio_echo_server.py"), endpoint],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline() if proc.stdout else ""
+            if not line.startswith("listening on "):
+                proc.kill()
+                self.fail(f"expected `listening on`, got {line!r}: {proc.communicate(timeout=BOUND)[1]}")
+            for i in range(3):
+                with connect() as c:
+                    c.settimeout(BOUND)
+                    c.sendall(b"line %d\nand another\n" % i)
+                    got = b""
+                    while got.count(b"\n") < 2:
+                        chunk = c.recv(100)
+                        self.assertTrue(chunk)
+                        got += chunk
+                    self.assertEqual(got, b"line %d\nand another\n" % i)
+            echo = subprocess.run([sys.executable, os.path.join(EXAMPLES_DIR, "echo_client.py"), endpoint,
+                                   "from echo_client.py"], capture_output=True, text=True, timeout=60)
+            self.assertEqual((echo.returncode, echo.stdout), (0, "from echo_client.py\n"), echo.stderr)
+        finally:
+            proc.terminate()
+            out, err = proc.communicate(timeout=BOUND)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(out.count("connection from "), 4, out)
+
+    def test_unix(self) -> None:
+        path = os.path.join(self.tmp, "echo.sock")
+
+        def connect() -> socket.socket:
+            c = socket.socket(socket.AF_UNIX)
+            c.connect(path)
+            return c
+
+        self.run_server("unix://" + path, connect)
+        self.assertFalse(os.path.exists(path), "the listener's path is removed when the server stops")
+
+    @unittest.skipUnless(HAS_RAW_OPTIONS, NO_RAW)
+    def test_tcp(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.run_server(f"tcp://127.0.0.1:{port}", lambda: socket.create_connection(("127.0.0.1", port)))
 
 
 if not HAS_RAW_OPTIONS:
