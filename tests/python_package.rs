@@ -16,8 +16,10 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(900);
@@ -30,8 +32,27 @@ fn text(out: &Output) -> String {
     )
 }
 
+/// Runs `cmd` to completion within `LONG`, its output in files (cargo and pip print far
+/// more than a pipe holds, and `common::run_bounded` reads its pipes only at the end).
 fn ok(cmd: &mut Command, what: &str) -> Output {
-    let out = common::run_bounded(cmd, LONG);
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!("oxsock-python-package-logs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let (out_path, err_path) = (dir.join(format!("{n}.out")), dir.join(format!("{n}.err")));
+    let desc = format!("{cmd:?}");
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(File::create(&out_path).unwrap())
+        .stderr(File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {desc}: {e}"));
+    let status = common::wait_bounded(child, LONG, &desc).status;
+    let out = Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    };
     assert!(out.status.success(), "{what} failed ({}):\n{}", out.status, text(&out));
     out
 }
@@ -225,4 +246,7 @@ fn wheel_sdist_venv_install_and_mypy() {
     ok(clean(&py).arg("typed_user.py").current_dir(&elsewhere), "the typed user program");
 
     let _ = std::fs::remove_dir_all(&base);
+    let _ = std::fs::remove_dir_all(
+        std::env::temp_dir().join(format!("oxsock-python-package-logs-{}", std::process::id())),
+    );
 }

@@ -100,7 +100,7 @@ def _port(port: Any) -> int:
     return port
 
 
-def _ip_bytes(host: Any, family: int, sock_type: int) -> Tuple[int, bytes, int]:
+def _ip_bytes(host: Any, family: int) -> Tuple[int, bytes, int]:
     """(family, packed address, scope id) of a host: numeric, '' (any), '<broadcast>',
     or a name resolved as CPython does (the first address of the family)."""
     if not isinstance(host, str):
@@ -127,14 +127,14 @@ def _ip_bytes(host: Any, family: int, sock_type: int) -> Tuple[int, bytes, int]:
         return family, packed, sid
     except OSError:
         pass
-    infos = _socket.getaddrinfo(host, None, family, sock_type or _socket.SOCK_STREAM)
+    infos = _socket.getaddrinfo(host, None, family, _socket.SOCK_STREAM)
     sa: Any = infos[0][4]
     if family == _AF_INET:
         return family, _socket.inet_pton(_AF_INET, sa[0]), 0
     return family, _socket.inet_pton(_AF_INET6, sa[0].partition("%")[0]), int(sa[3])
 
 
-def to_oxs_addr(address: Any, domain: int, sock_type: int) -> OxsAddr:
+def to_oxs_addr(address: Any, domain: int) -> OxsAddr:
     """An ``oxs_addr`` from CPython's form of an address for a socket of ``domain``
     (``OXS_DOMAIN_*``): a tuple for IP, ``bytes`` for Unix."""
     if isinstance(address, tuple):
@@ -144,7 +144,7 @@ def to_oxs_addr(address: Any, domain: int, sock_type: int) -> OxsAddr:
             if len(address) != 2:
                 raise TypeError(f"AF_INET address must be a pair (host, port), not {len(address)} items")
             host, port = address
-            fam, packed, _ = _ip_bytes(host, _AF_INET, sock_type)
+            fam, packed, _ = _ip_bytes(host, _AF_INET)
             raw = struct.pack("=H", fam) + struct.pack("!H", _port(port)) + packed + bytes(8)
             return _sockaddr_to_oxs(raw)
         if not 2 <= len(address) <= 4:
@@ -157,7 +157,7 @@ def to_oxs_addr(address: Any, domain: int, sock_type: int) -> OxsAddr:
                 raise TypeError(f"{what} must be an int, not {type(v).__name__}")
         if not 0 <= flowinfo <= 0xFFFFF:
             raise OverflowError("flowinfo must be 0-1048575.")
-        fam, packed, sid = _ip_bytes(host, _AF_INET6, sock_type)
+        fam, packed, sid = _ip_bytes(host, _AF_INET6)
         raw = (
             struct.pack("=H", fam)
             + struct.pack("!HI", _port(port), flowinfo)

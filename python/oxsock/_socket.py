@@ -511,7 +511,7 @@ class Socket(SocketCompat, MessagesMixin):
         if t is str:
             return False, _text(address)
         if t is tuple or (isinstance(address, (bytes, bytearray, memoryview)) and self._dom() == UNIX):
-            return True, to_oxs_addr(address, self._dom(), self.getopt(Option.TYPE))
+            return True, to_oxs_addr(address, self._dom())
         return False, _text(address)
 
     def bind(self, address: Address) -> None:
