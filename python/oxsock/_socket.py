@@ -665,9 +665,15 @@ class Socket(SocketCompat, MessagesMixin):
 
     def send(self, data: Buffer, flags: int = 0) -> int:
         """Sends what it can of ``data`` at once; returns the count."""
+        keep: Any
+        p: Any
         if type(data) is bytes:
             p = data
             n = len(data)
+        elif type(data) is bytearray and data:
+            n = len(data)
+            keep = _from_buffer(data)
+            p = addressof(keep)
         else:
             keep, p, n = _rbuf(data)
         if flags.__class__ is not int or flags:
@@ -692,6 +698,12 @@ class Socket(SocketCompat, MessagesMixin):
         if type(data) is bytes:
             keep = p = data
             n = len(data)
+        elif type(data) is bytearray:  # the common buffer: no memoryview needed
+            n = len(data)
+            if n == 0:
+                return
+            keep = _from_buffer(data)
+            p = addressof(keep)
         else:
             keep, p, n = _rbuf(data)
         if n == 0:
