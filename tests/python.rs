@@ -1,5 +1,5 @@
 //! The Python binding (contract §11): its own unittest suite, the Python examples
-//! against the C examples in both directions for every endpoint kind, and `pip install`.
+//! against the C examples in both directions for every endpoint kind.
 //!
 //! - `python_unittest_suite` runs `python3 -m unittest discover -s python/tests -t python`
 //!   (the binding against CPython's `socket` module, buffers, errors, signals, poll,

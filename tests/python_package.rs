@@ -227,11 +227,30 @@ fn wheel_sdist_venv_install_and_mypy() {
                 \x20   conn, peer = srv.accept()\n\
                 \x20   c.sendall(b'tcp'); assert conn.recv_exact(3) == b'tcp'; conn.close()\n\
                 a.close(); b.close()\n\
-                print('ok', oxsock.library_path, oxsock.library_version())";
+                print('ok', oxsock.library_path, oxsock.library_version())\n\
+                print(pkg)";
     let out = ok(clean(&py).args(["-c", code]).current_dir(&elsewhere), "import the installed package");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with("ok "), "{}", text(&out));
     eprintln!("{}", stdout.trim());
+    // What pip install put in the venv is the wheel's package, file for file.
+    let installed = PathBuf::from(stdout.lines().last().unwrap().trim());
+    let mut files: Vec<String> = std::fs::read_dir(&installed)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "__pycache__")
+        .collect();
+    files.sort();
+    let mut in_wheel: Vec<String> =
+        ma.keys().filter_map(|k| k.strip_prefix("oxsock/")).map(str::to_string).collect();
+    in_wheel.sort();
+    assert_eq!(files, in_wheel, "pip install ./python installs what the wheel holds");
+    for f in files.iter().filter(|f| f.ends_with(".py")) {
+        assert!(
+            std::fs::read(installed.join(f)).unwrap() == ma[&format!("oxsock/{f}")],
+            "{f} as in the wheel"
+        );
+    }
 
     // 4. mypy --strict on a user program, against the installed package.
     let prog = elsewhere.join("typed_user.py");
