@@ -334,7 +334,10 @@ class MessagesMixin:
                 raise TypeError(f"count must be a positive integer (got {count!r})")
             if count <= 0:
                 raise ValueError(f"count must be a positive integer (got {count!r})")
-        fd = file.fileno()
+        fileno = getattr(file, "fileno", None)
+        if fileno is None:
+            raise TypeError(f"file must be a file object with fileno(), not {type(file).__name__}")
+        fd = _socket._int32(fileno(), "file.fileno()")
         total = 0
         sent = c_size_t()
         h = self._h
