@@ -5,8 +5,8 @@ functions, and ``asyncio.start_server(sock=oxsock.listen(...))`` serving
 ``asyncio.open_connection`` clients.
 
 asyncio over TCP reads ``SO_ERROR`` after a non-blocking connect and sets
-``TCP_NODELAY`` on every TCP transport with the raw ``getsockopt``/``setsockopt``
-(§13); those cases run when the Socket has them."""
+``TCP_NODELAY`` on every TCP transport with the raw ``getsockopt``/``setsockopt`` of
+§13."""
 
 from __future__ import annotations
 
@@ -24,8 +24,6 @@ import oxsock
 
 from .helpers import BOUND, EXAMPLES_DIR, ScratchMixin
 
-HAS_RAW_OPTIONS = hasattr(oxsock.Socket, "setsockopt") and hasattr(oxsock.Socket, "getsockopt")
-NO_RAW = "raw setsockopt/getsockopt (§13) are not in this build: asyncio over TCP needs them"
 
 
 class HttpClient(ScratchMixin):
@@ -146,7 +144,6 @@ class AsyncioSockFunctions(ScratchMixin):
         with oxsock.listen("unix://" + path) as srv, oxsock.Socket(oxsock.UNIX, oxsock.STREAM) as c:
             run(self.exchange(srv, c, path))
 
-    @unittest.skipUnless(HAS_RAW_OPTIONS, NO_RAW)
     def test_tcp(self) -> None:
         with oxsock.listen("tcp://127.0.0.1:0") as srv, oxsock.Socket(oxsock.INET, oxsock.STREAM) as c:
             run(self.exchange(srv, c, srv.getsockname()))
@@ -211,13 +208,11 @@ class AsyncioServer(ScratchMixin):
         listener = oxsock.listen("unix://" + path)
         self.check(run(self.serve(listener, lambda: asyncio.open_unix_connection(path))))
 
-    @unittest.skipUnless(HAS_RAW_OPTIONS, NO_RAW)
     def test_tcp(self) -> None:
         listener = oxsock.listen("tcp://127.0.0.1:0")
         host, port = listener.getsockname()[:2]
         self.check(run(self.serve(listener, lambda: asyncio.open_connection(host, port))))
 
-    @unittest.skipUnless(HAS_RAW_OPTIONS, NO_RAW)
     def test_open_connection_over_an_oxsock_socket(self) -> None:
         async def main() -> None:
             with socket.socket() as srv:
@@ -283,16 +278,11 @@ class AsyncioEchoServerExample(ScratchMixin):
         self.run_server("unix://" + path, connect)
         self.assertFalse(os.path.exists(path), "the listener's path is removed when the server stops")
 
-    @unittest.skipUnless(HAS_RAW_OPTIONS, NO_RAW)
     def test_tcp(self) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         self.run_server(f"tcp://127.0.0.1:{port}", lambda: socket.create_connection(("127.0.0.1", port)))
-
-
-if not HAS_RAW_OPTIONS:
-    sys.stderr.write(f"\n*** NOT TESTED: asyncio over TCP: {NO_RAW} ***\n")
 
 
 if __name__ == "__main__":

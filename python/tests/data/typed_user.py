@@ -36,6 +36,8 @@ def main() -> None:
             n: int = c.recv_into(buf)
             c.recv_into(memoryview(buf)[n:])
             c.send(array.array("b", [1, 2, 3]))  # any buffer
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            assert c.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
             fam: socket.AddressFamily = c.family
             kind: socket.SocketKind = c.type
             assert (fam, kind) == (socket.AF_INET, socket.SOCK_STREAM)
