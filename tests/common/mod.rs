@@ -75,25 +75,39 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
     wait_bounded(child, limit, &desc)
 }
 
-/// Waits for a child with a time bound, collecting its output; kills it and panics
-/// when the bound passes.
+/// Waits for a child with a time bound, collecting its output (read as it comes, so a
+/// child that prints more than a pipe holds never blocks); kills it and panics when the
+/// bound passes.
 pub fn wait_bounded(mut child: Child, limit: Duration, desc: &str) -> Output {
+    fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    }
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
     let start = Instant::now();
-    loop {
+    let status = loop {
         match child.try_wait().expect("try_wait") {
-            Some(_) => return child.wait_with_output().expect("collect output"),
+            Some(status) => break status,
             None if start.elapsed() > limit => {
                 let _ = child.kill();
-                let out = child.wait_with_output().expect("collect output");
+                let _ = child.wait();
+                let (stdout, stderr) = (out.join().unwrap_or_default(), err.join().unwrap_or_default());
                 panic!(
                     "{desc} ran past {limit:?} and was killed\nstdout:\n{}\nstderr:\n{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
+                    String::from_utf8_lossy(&stdout),
+                    String::from_utf8_lossy(&stderr)
                 );
             }
             None => std::thread::sleep(Duration::from_millis(20)),
         }
-    }
+    };
+    Output { status, stdout: out.join().unwrap_or_default(), stderr: err.join().unwrap_or_default() }
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
