@@ -4,6 +4,7 @@ call into an exception (contract §2 and §11)."""
 from __future__ import annotations
 
 import builtins
+import ssl
 from enum import IntEnum
 from typing import Dict, Optional, Type, Union
 
@@ -36,6 +37,8 @@ __all__ = [
     "MessageTooLong",
     "TooManyOpen",
     "Busy",
+    "TLSError",
+    "CertificateError",
     "OsError",
     "Panic",
 ]
@@ -70,6 +73,8 @@ class Status(IntEnum):
     MESSAGE_TOO_LONG = -22
     TOO_MANY_OPEN = -23
     BUSY = -24
+    TLS = -25
+    CERTIFICATE = -26
     OS = -99
     PANIC = -100
 
@@ -154,6 +159,8 @@ _DOCS = {
     Status.MESSAGE_TOO_LONG: "a datagram larger than the buffer (it was consumed).",
     Status.TOO_MANY_OPEN: "too many open descriptors or handles.",
     Status.BUSY: "the handle has calls in flight.",
+    Status.TLS: "the TLS protocol failed, or a TLS configuration cannot work (an ``ssl.SSLError``).",
+    Status.CERTIFICATE: "a certificate was rejected, the peer's or ours (an ``ssl.SSLCertVerificationError``).",
     Status.OS: "another OS error: see ``errno``.",
     Status.PANIC: "an internal bug was caught; the process goes on.",
 }
@@ -186,6 +193,8 @@ BufferTooSmall = _sub("BufferTooSmall", Status.BUFFER_TOO_SMALL)
 MessageTooLong = _sub("MessageTooLong", Status.MESSAGE_TOO_LONG)
 TooManyOpen = _sub("TooManyOpen", Status.TOO_MANY_OPEN)
 Busy = _sub("Busy", Status.BUSY)
+TLSError = _sub("TLSError", Status.TLS, ssl.SSLError)
+CertificateError = _sub("CertificateError", Status.CERTIFICATE, ssl.SSLCertVerificationError)
 OsError = _sub("OsError", Status.OS)
 Panic = _sub("Panic", Status.PANIC)
 
