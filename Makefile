@@ -75,3 +75,4 @@ BENCH_ARGS ?=
 .PHONY: bench
 bench: build
 	python3 bench/run.py $(BENCH_ARGS)
+	python3 bench/tls_run.py

@@ -221,6 +221,22 @@
 #define OXS_OPT_PEER_PID 25
 
 /**
+ * Milliseconds, 0 = none: a deadline for the whole TLS handshake; inherited by accepted sockets.
+ */
+#define OXS_OPT_HANDSHAKE_TIMEOUT_MS 26
+
+/**
+ * Read-only: 0 plain, `OXS_TLS_CLIENT` (1) or `OXS_TLS_SERVER` (2).
+ */
+#define OXS_OPT_TLS 27
+
+/**
+ * Read-only: the `OXS_POLL_IN`/`OXS_POLL_OUT` bits a TLS session waits for (0 on a plain
+ * socket), for event loops of their own on `oxs_fd`.
+ */
+#define OXS_OPT_TLS_WANTS 28
+
+/**
  * Readable: data, a connection to accept, or the end of the stream.
  */
 #define OXS_POLL_IN 1
@@ -244,6 +260,96 @@
  * `oxs_poll` only: the handle is not live, or was closed during the wait.
  */
 #define OXS_POLL_INVALID 32
+
+/**
+ * TLS sides (contract §12): the side that connects.
+ */
+#define OXS_TLS_CLIENT 1
+
+/**
+ * `OXS_TLS_SERVER`: the side that accepts.
+ */
+#define OXS_TLS_SERVER 2
+
+/**
+ * PEM file of trust anchors (adds to those set before).
+ */
+#define OXS_TLS_CA_FILE 1
+
+/**
+ * PEM text of trust anchors (adds to those set before).
+ */
+#define OXS_TLS_CA_PEM 2
+
+/**
+ * PEM file: own certificate chain, leaf first.
+ */
+#define OXS_TLS_CERT_FILE 3
+
+/**
+ * PEM text: own certificate chain, leaf first.
+ */
+#define OXS_TLS_CERT_PEM 4
+
+/**
+ * PEM file: own private key (PKCS#8, PKCS#1 RSA or SEC1 EC).
+ */
+#define OXS_TLS_KEY_FILE 5
+
+/**
+ * PEM text: own private key.
+ */
+#define OXS_TLS_KEY_PEM 6
+
+/**
+ * ALPN protocols in preference order, comma-separated: "h2,http/1.1".
+ */
+#define OXS_TLS_ALPN 7
+
+/**
+ * Client: the name to verify and send (SNI).
+ */
+#define OXS_TLS_SERVER_NAME 8
+
+/**
+ * Client: "peer" (default) or "none"; server: "none" (default), "optional" or "require".
+ */
+#define OXS_TLS_VERIFY 9
+
+/**
+ * "1.2" (default) or "1.3".
+ */
+#define OXS_TLS_MIN_VERSION 10
+
+/**
+ * Append NSS key-log lines to this file (for Wireshark); off by default, SSLKEYLOGFILE ignored.
+ */
+#define OXS_TLS_KEYLOG_FILE 11
+
+/**
+ * `OXS_TLS_INFO_VERSION`: "TLSv1.2" or "TLSv1.3".
+ */
+#define OXS_TLS_INFO_VERSION 1
+
+/**
+ * `OXS_TLS_INFO_CIPHER`: the suite's IANA name.
+ */
+#define OXS_TLS_INFO_CIPHER 2
+
+/**
+ * `OXS_TLS_INFO_ALPN`: the agreed protocol, or "".
+ */
+#define OXS_TLS_INFO_ALPN 3
+
+/**
+ * `OXS_TLS_INFO_SERVER_NAME`: the SNI name sent (client) or received (server), or "".
+ */
+#define OXS_TLS_INFO_SERVER_NAME 4
+
+/**
+ * `OXS_TLS_INFO_PEER_CERT`: the peer's leaf certificate in DER (0 bytes when none).
+ */
+#define OXS_TLS_INFO_PEER_CERT 5
 
 /**
  * The library's version, "MAJOR.MINOR.PATCH".
@@ -402,6 +508,12 @@ typedef struct oxs_datagram {
 } oxs_datagram;
 
 /**
+ * A TLS configuration handle (contract §12): opaque like `oxs_socket`, generation-checked,
+ * never 0 when live.
+ */
+typedef uint64_t oxs_tls_config;
+
+/**
  * The handle value that is never live; failed calls set handle out-parameters to it.
  */
 #define OXS_INVALID 0
@@ -531,6 +643,18 @@ typedef struct oxs_datagram {
  * The operation needs the handle idle and calls are in flight on it (`oxs_into_fd`).
  */
 #define OXS_ERR_BUSY -24
+
+/**
+ * The TLS protocol failed (a handshake failure, no common version, cipher or ALPN
+ * protocol, a corrupt record, an alert from the peer), or a TLS configuration cannot work.
+ */
+#define OXS_ERR_TLS -25
+
+/**
+ * A certificate was rejected: the peer's (unknown issuer, expired, name mismatch, none
+ * sent where one is required...) or ours (the peer's alert says so).
+ */
+#define OXS_ERR_CERTIFICATE -26
 
 /**
  * Any other OS error: see `oxs_last_os_error()`.
@@ -1318,6 +1442,135 @@ oxs_status oxs_setsockopt(oxs_socket s,
  * know); other kernel errors mapped as in §2. Thread-safe.
  */
 oxs_status oxs_getsockopt(oxs_socket s, int32_t level, int32_t name, void *value, uint32_t *len);
+
+/**
+ * Opens a TLS configuration for one side: `OXS_TLS_CLIENT` or `OXS_TLS_SERVER`. A new
+ * client config verifies the server against the system's trust store
+ * (`SSL_CERT_FILE`/`SSL_CERT_DIR` when set, else the OS bundle); a new server config
+ * has no certificate yet and asks for none from clients. `*out` is the handle,
+ * `OXS_INVALID` on failure.
+ *
+ * A config may be shared by any number of threads and connections; a connection takes
+ * a snapshot of it when it starts (a listener when it is made), so later changes or
+ * closing it affect neither. Client connections made with one config resume one
+ * another's sessions; servers issue resumption tickets.
+ *
+ * Errors: `OXS_ERR_INVALID_ARGUMENT` (unknown side, `out` NULL),
+ * `OXS_ERR_TOO_MANY_OPEN` (the handle table is full). Thread-safe.
+ */
+oxs_status oxs_tls_config_open(int32_t side, oxs_tls_config *out);
+
+/**
+ * Sets one key (`OXS_TLS_*`) of a config to `value` (NUL-terminated text, not kept
+ * after the call). The value is checked at once. `CA_FILE`/`CA_PEM` add trust anchors
+ * each time (and replace the system's store with exactly those); any other key set
+ * again replaces its value. Setting any key forgets the config's resumable sessions.
+ * A key that does not match its certificate is found when the config is first used
+ * (`OXS_ERR_TLS` from the connect, accept or listen), so the order of the sets never
+ * matters.
+ *
+ * Errors: `OXS_ERR_BAD_HANDLE`; `OXS_ERR_INVALID_ARGUMENT` (an unknown key, a key of the
+ * other side such as `OXS_TLS_SERVER_NAME` on a server, a value outside its set:
+ * `VERIFY "maybe"`, `MIN_VERSION "1.1"`, an empty ALPN item or one over 255 bytes;
+ * `value` NULL); `OXS_ERR_ADDRESS` (`value` not UTF-8); a file that cannot be read
+ * gives its OS error (`OXS_ERR_PERMISSION_DENIED`, or `OXS_ERR_OS` with ENOENT);
+ * `OXS_ERR_TLS` (PEM that holds nothing of the expected kind). Thread-safe.
+ */
+oxs_status oxs_tls_config_set(oxs_tls_config c, int32_t key, const char *value);
+
+/**
+ * Closes a config. Connections and listeners made with it keep their snapshot.
+ *
+ * Errors: `OXS_ERR_BAD_HANDLE` (not a live config, or closed already). Thread-safe.
+ */
+oxs_status oxs_tls_config_close(oxs_tls_config c);
+
+/**
+ * Turns a connected stream socket into a TLS client (STARTTLS-style upgrades
+ * included), with a snapshot of client config `c`. The server's certificate is
+ * verified against `server_name` (may be NULL), else the config's
+ * `OXS_TLS_SERVER_NAME`; a name that is an IP address is verified as one and sent
+ * without SNI. On a blocking socket the handshake runs to its end within
+ * `OXS_OPT_HANDSHAKE_TIMEOUT_MS` (`OXS_ERR_TIMED_OUT` with errno 0 past it); on a
+ * non-blocking socket the call returns `OXS_ERR_WOULD_BLOCK` with the session installed
+ * and the handshake goes on in later calls (`oxs_tls_handshake`, reads, writes). The
+ * deadline runs from the first call that drives the handshake. A failed handshake fails
+ * the socket for good: every later data call returns the same status.
+ *
+ * Errors: `OXS_ERR_BAD_HANDLE`; `OXS_ERR_INVALID_ARGUMENT` (a server config; no server
+ * name and `VERIFY` "peer"); `OXS_ERR_UNSUPPORTED` (already TLS, not a stream, a
+ * listener); `OXS_ERR_NOT_CONNECTED`; `OXS_ERR_TLS`, `OXS_ERR_CERTIFICATE` (the message
+ * says why), `OXS_ERR_TIMED_OUT`, `OXS_ERR_WOULD_BLOCK`, `OXS_ERR_UNEXPECTED_EOF`, and
+ * the OS errors of reads and writes. Thread-safe.
+ */
+oxs_status oxs_tls_connect(oxs_socket s, oxs_tls_config c, const char *server_name);
+
+/**
+ * Turns a connected stream socket into a TLS server with a snapshot of server config
+ * `c`. Handshake, deadline, non-blocking and failure rules as `oxs_tls_connect`.
+ *
+ * Errors: as `oxs_tls_connect`; `OXS_ERR_INVALID_ARGUMENT` for a client config,
+ * `OXS_ERR_TLS` for a config with no certificate or a key that does not match it.
+ * Thread-safe.
+ */
+oxs_status oxs_tls_accept(oxs_socket s, oxs_tls_config c);
+
+/**
+ * Drives a pending TLS handshake: to its end on a blocking socket, as far as it goes on
+ * a non-blocking one (`OXS_ERR_WOULD_BLOCK` until done). `OXS_OK` at once when the
+ * handshake is done.
+ *
+ * Errors: `OXS_ERR_BAD_HANDLE`, `OXS_ERR_UNSUPPORTED` (a plain socket), and the
+ * handshake's errors as `oxs_tls_connect`. Thread-safe.
+ */
+oxs_status oxs_tls_handshake(oxs_socket s);
+
+/**
+ * Dials a `tls://host:port` (`tls4://`, `tls6://`) endpoint with the settings of
+ * client config `c`: connects as `oxs_dial` does, then completes the handshake, all
+ * within `timeout_ms` (<= 0: none). The endpoint's host is verified (and sent as SNI
+ * unless it is an IP address) unless the config names a server. The query may carry
+ * only the `tcp` keys. `*out` is the handle, `OXS_INVALID` on failure.
+ *
+ * Errors: as `oxs_dial`; `OXS_ERR_INVALID_ARGUMENT` (a server config, a TLS key in the
+ * query); `OXS_ERR_ADDRESS` (not a TLS scheme); `OXS_ERR_BAD_HANDLE` (`c`); the
+ * handshake's errors as `oxs_tls_connect`. Thread-safe.
+ */
+oxs_status oxs_dial_tls(const char *endpoint,
+                        oxs_tls_config c,
+                        int32_t timeout_ms,
+                        oxs_socket *out);
+
+/**
+ * Listens on a `tls://` (`tls4://`, `tls6://`) endpoint with the settings of server
+ * config `c` (a snapshot taken now). Every socket `oxs_accept` returns is a TLS server
+ * socket whose handshake has not started, so a slow client never holds up
+ * `oxs_accept`: the handshake runs on that socket's first data call or
+ * `oxs_tls_handshake`, within its `OXS_OPT_HANDSHAKE_TIMEOUT_MS` (inherited from the
+ * listener). The query may carry only the `tcp` keys.
+ *
+ * Errors: as `oxs_listen_on`; `OXS_ERR_INVALID_ARGUMENT` (a client config, a TLS key in
+ * the query); `OXS_ERR_TLS` (a config with no certificate, or a key that does not match
+ * it); `OXS_ERR_BAD_HANDLE` (`c`). Thread-safe.
+ */
+oxs_status oxs_listen_tls(const char *endpoint, oxs_tls_config c, oxs_socket *out);
+
+/**
+ * Writes what the TLS session agreed, once its handshake is done: `OXS_TLS_INFO_VERSION`
+ * ("TLSv1.2" or "TLSv1.3"), `OXS_TLS_INFO_CIPHER` (the suite's IANA name, e.g.
+ * "TLS_AES_128_GCM_SHA256"), `OXS_TLS_INFO_ALPN` (the agreed protocol, or ""),
+ * `OXS_TLS_INFO_SERVER_NAME` (a client: the SNI name sent, "" when none was; a server:
+ * the one received, or "") — NUL-terminated text with `*len` = its strlen — or
+ * `OXS_TLS_INFO_PEER_CERT` (the peer's leaf certificate in DER, `*len` bytes, 0 when
+ * the peer sent none). `buf` (may be NULL when `cap` is 0) is not kept.
+ *
+ * Errors: `OXS_ERR_BAD_HANDLE`; `OXS_ERR_INVALID_ARGUMENT` (unknown `what`, `len`
+ * NULL, `buf` NULL with `cap` > 0); `OXS_ERR_UNSUPPORTED` (a plain socket);
+ * `OXS_ERR_NOT_CONNECTED` (the handshake is not done); `OXS_ERR_BUFFER_TOO_SMALL` with
+ * `*len` the size needed (for text its length, so `*len + 1` bytes are needed).
+ * Thread-safe.
+ */
+oxs_status oxs_tls_info(oxs_socket s, int32_t what, void *buf, size_t cap, size_t *len);
 
 #ifdef __cplusplus
 }  // extern "C"

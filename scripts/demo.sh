@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for prog in echo_server echo_client; do
+for prog in echo_server echo_client tls_echo_server tls_client; do
     if [ ! -x "$BIN/$prog" ]; then
         echo "demo: $BIN/$prog is missing: run 'make examples' (or 'make demo') first" >&2
         exit 1
@@ -99,6 +99,41 @@ if [ -e "$TMP/echo.sock" ]; then
     fail "the Unix socket file $TMP/echo.sock is still there after the server stopped"
 else
     echo "  the socket file was removed when the server closed its listener"
+fi
+
+echo "TLS: tls_echo_server with a certificate made now (scripts/tls-test-certs.sh)"
+if ! command -v openssl >/dev/null 2>&1; then
+    fail "the openssl CLI is missing: cannot make the demo certificate"
+elif ! sh "$ROOT/scripts/tls-test-certs.sh" "$TMP/certs" >/dev/null 2>&1; then
+    fail "making the demo certificates failed"
+else
+    : >"$TMP/server.out"
+    "$BIN/tls_echo_server" "$TMP/certs/server.pem" "$TMP/certs/server.key" "tls://127.0.0.1:0" >>"$TMP/server.out" 2>&1 &
+    SERVER_PID=$!
+    if ! addr=$(wait_listening); then
+        fail "the TLS server did not start"
+        stop_server
+    else
+        port=${addr##*:}
+        endpoint="tls://localhost:$port?ca=$TMP/certs/ca.pem"
+        echo "  the server is listening on $addr; the client trusts the demo CA"
+        if reply=$(timeout 10 "$BIN/tls_client" "$endpoint" "hello over TLS" 2>"$TMP/client.err") \
+            && [ "$reply" = "hello over TLS" ]; then
+            echo "  tls_client: got the line back over $(cat "$TMP/client.err")"
+        else
+            fail "tls_client $endpoint answered: $reply $(cat "$TMP/client.err")"
+        fi
+        if timeout 10 "$BIN/tls_client" "tls://localhost:$port" "x" >/dev/null 2>"$TMP/client.err"; then
+            fail "a client without the demo CA was not refused"
+        else
+            echo "  without the demo CA: $(cat "$TMP/client.err")"
+        fi
+        if stop_server; then
+            echo "  SIGTERM: the TLS server stopped cleanly (exit status 0)"
+        else
+            fail "the TLS server did not stop cleanly on SIGTERM"
+        fi
+    fi
 fi
 
 if [ $FAILED -ne 0 ]; then

@@ -86,6 +86,13 @@ pub const OXS_OPT_TYPE: i32 = 23;
 pub const OXS_OPT_PEER_UID: i32 = 24;
 /// Read-only, Unix domain: the peer's process id (SO_PEERCRED).
 pub const OXS_OPT_PEER_PID: i32 = 25;
+/// Milliseconds, 0 = none: a deadline for the whole TLS handshake; inherited by accepted sockets.
+pub const OXS_OPT_HANDSHAKE_TIMEOUT_MS: i32 = 26;
+/// Read-only: 0 plain, `OXS_TLS_CLIENT` (1) or `OXS_TLS_SERVER` (2).
+pub const OXS_OPT_TLS: i32 = 27;
+/// Read-only: the `OXS_POLL_IN`/`OXS_POLL_OUT` bits a TLS session waits for (0 on a plain
+/// socket), for event loops of their own on `oxs_fd`.
+pub const OXS_OPT_TLS_WANTS: i32 = 28;
 
 /// Readable: data, a connection to accept, or the end of the stream.
 pub const OXS_POLL_IN: i32 = 0x1;
@@ -97,3 +104,42 @@ pub const OXS_POLL_ERR: i32 = 0x8;
 pub const OXS_POLL_HUP: i32 = 0x10;
 /// `oxs_poll` only: the handle is not live, or was closed during the wait.
 pub const OXS_POLL_INVALID: i32 = 0x20;
+
+/// TLS sides (contract §12): the side that connects.
+pub const OXS_TLS_CLIENT: i32 = 1;
+/// `OXS_TLS_SERVER`: the side that accepts.
+pub const OXS_TLS_SERVER: i32 = 2;
+
+/// PEM file of trust anchors (adds to those set before).
+pub const OXS_TLS_CA_FILE: i32 = 1;
+/// PEM text of trust anchors (adds to those set before).
+pub const OXS_TLS_CA_PEM: i32 = 2;
+/// PEM file: own certificate chain, leaf first.
+pub const OXS_TLS_CERT_FILE: i32 = 3;
+/// PEM text: own certificate chain, leaf first.
+pub const OXS_TLS_CERT_PEM: i32 = 4;
+/// PEM file: own private key (PKCS#8, PKCS#1 RSA or SEC1 EC).
+pub const OXS_TLS_KEY_FILE: i32 = 5;
+/// PEM text: own private key.
+pub const OXS_TLS_KEY_PEM: i32 = 6;
+/// ALPN protocols in preference order, comma-separated: "h2,http/1.1".
+pub const OXS_TLS_ALPN: i32 = 7;
+/// Client: the name to verify and send (SNI).
+pub const OXS_TLS_SERVER_NAME: i32 = 8;
+/// Client: "peer" (default) or "none"; server: "none" (default), "optional" or "require".
+pub const OXS_TLS_VERIFY: i32 = 9;
+/// "1.2" (default) or "1.3".
+pub const OXS_TLS_MIN_VERSION: i32 = 10;
+/// Append NSS key-log lines to this file (for Wireshark); off by default, SSLKEYLOGFILE ignored.
+pub const OXS_TLS_KEYLOG_FILE: i32 = 11;
+
+/// `OXS_TLS_INFO_VERSION`: "TLSv1.2" or "TLSv1.3".
+pub const OXS_TLS_INFO_VERSION: i32 = 1;
+/// `OXS_TLS_INFO_CIPHER`: the suite's IANA name.
+pub const OXS_TLS_INFO_CIPHER: i32 = 2;
+/// `OXS_TLS_INFO_ALPN`: the agreed protocol, or "".
+pub const OXS_TLS_INFO_ALPN: i32 = 3;
+/// `OXS_TLS_INFO_SERVER_NAME`: the SNI name sent (client) or received (server), or "".
+pub const OXS_TLS_INFO_SERVER_NAME: i32 = 4;
+/// `OXS_TLS_INFO_PEER_CERT`: the peer's leaf certificate in DER (0 bytes when none).
+pub const OXS_TLS_INFO_PEER_CERT: i32 = 5;

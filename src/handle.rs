@@ -24,6 +24,7 @@ use std::sync::Arc;
 pub enum Object {
     Socket(Socket),
     Poller(Arc<Poller>),
+    TlsConfig(Arc<crate::tls::config::Config>),
 }
 
 impl Object {
@@ -32,6 +33,7 @@ impl Object {
         match self {
             Object::Socket(s) => s.mark_closing(),
             Object::Poller(p) => p.mark_closing(),
+            Object::TlsConfig(_) => {}
         }
     }
 
@@ -40,6 +42,7 @@ impl Object {
         match self {
             Object::Socket(s) => s.shutdown_for_close(),
             Object::Poller(p) => p.wake_for_close(),
+            Object::TlsConfig(_) => {}
         }
     }
 
@@ -47,6 +50,7 @@ impl Object {
         match self {
             Object::Socket(_) => Kind::Socket,
             Object::Poller(_) => Kind::Poller,
+            Object::TlsConfig(_) => Kind::TlsConfig,
         }
     }
 }
@@ -55,6 +59,7 @@ impl Object {
 pub enum Kind {
     Socket,
     Poller,
+    TlsConfig,
 }
 
 const CHUNK_BITS: u32 = 10;
@@ -141,6 +146,7 @@ fn bad_handle(kind: Kind) -> Error {
         match kind {
             Kind::Socket => "not a live socket handle",
             Kind::Poller => "not a live poller handle",
+            Kind::TlsConfig => "not a live TLS config handle",
         },
     )
 }
@@ -179,7 +185,7 @@ pub fn socket(handle: u64) -> Result<SocketRef> {
     let guard = acquire(handle, Kind::Socket)?;
     match guard.object {
         Object::Socket(sock) => Ok(SocketRef { sock, _call: guard }),
-        Object::Poller(_) => Err(bad_handle(Kind::Socket)),
+        _ => Err(bad_handle(Kind::Socket)),
     }
 }
 
@@ -188,7 +194,16 @@ pub fn poller(handle: u64) -> Result<(Guard, &'static Arc<Poller>)> {
     let guard = acquire(handle, Kind::Poller)?;
     match guard.object {
         Object::Poller(p) => Ok((guard, p)),
-        Object::Socket(_) => Err(bad_handle(Kind::Poller)),
+        _ => Err(bad_handle(Kind::Poller)),
+    }
+}
+
+/// Enters a call on a TLS config handle.
+pub fn tls_config(handle: u64) -> Result<(Guard, &'static Arc<crate::tls::config::Config>)> {
+    let guard = acquire(handle, Kind::TlsConfig)?;
+    match guard.object {
+        Object::TlsConfig(c) => Ok((guard, c)),
+        _ => Err(bad_handle(Kind::TlsConfig)),
     }
 }
 
@@ -308,7 +323,7 @@ pub fn poller_signal_safe(handle: u64) -> std::result::Result<(Guard, &'static A
     let guard = Guard { slot, index, object };
     match object {
         Object::Poller(p) => Ok((guard, p)),
-        Object::Socket(_) => Err(OXS_ERR_BAD_HANDLE), // dropping the guard: not the last
+        _ => Err(OXS_ERR_BAD_HANDLE), // dropping the guard: not the last
     }
 }
 

@@ -55,6 +55,10 @@ fn check_oob(sock: &Socket, flags: i32) -> Result<()> {
 /// `recv(2)`, with `from` filled when asked (`recvfrom(2)`).
 pub fn recv(sock: &Socket, buf: &mut [u8], flags: i32, from: Option<&mut oxs_addr>) -> Result<Received> {
     let flags = check_recv_flags(sock, flags)?;
+    if let Some(tls) = crate::tls::session(sock) {
+        let n = crate::tls::data::recv(sock, tls, buf, flags, from.is_some())?;
+        return Ok(Received { len: n, full: n });
+    }
     if buf.is_empty() && !is_message_type(sock) && from.is_none() {
         return Ok(Received { len: 0, full: 0 });
     }
@@ -117,6 +121,9 @@ fn wait_all(sock: &Socket, rest: &mut [u8], flags: i32, deadline: &mut Option<In
 /// `send(2)`, always with MSG_NOSIGNAL.
 pub fn send(sock: &Socket, buf: &[u8], flags: i32, to: Option<&oxs_addr>) -> Result<usize> {
     let flags = check_send_flags(sock, flags)?;
+    if let Some(tls) = crate::tls::session(sock) {
+        return crate::tls::data::send(sock, tls, buf, flags, to.is_some());
+    }
     let dontwait = flags & OXS_MSG_DONTWAIT != 0;
     let flags = flags | crate::wait::send_flags(sock);
     if let Some(to) = to {
@@ -137,6 +144,9 @@ pub fn send(sock: &Socket, buf: &[u8], flags: i32, to: Option<&oxs_addr>) -> Res
 /// Writes the whole buffer; the write timeout is a deadline for the whole call.
 /// Returns the bytes moved, with the error that stopped it if any.
 pub fn write_all(sock: &Socket, buf: &[u8]) -> (usize, Result<()>) {
+    if let Some(tls) = crate::tls::session(sock) {
+        return crate::tls::data::write_all(sock, tls, buf);
+    }
     let mut done = 0;
     let mut deadline: Option<Instant> = None;
     let flags = crate::wait::send_flags(sock);
@@ -166,6 +176,9 @@ pub(crate) fn interrupted_after_some_bytes(sock: &Socket) -> bool {
 
 /// Reads until the buffer is full; `OXS_ERR_UNEXPECTED_EOF` when the stream ends first.
 pub fn read_exact(sock: &Socket, buf: &mut [u8]) -> (usize, Result<()>) {
+    if let Some(tls) = crate::tls::session(sock) {
+        return crate::tls::data::read_exact(sock, tls, buf);
+    }
     let mut done = 0;
     let mut deadline: Option<Instant> = None;
     while done < buf.len() {
@@ -195,6 +208,9 @@ pub fn shutdown(sock: &Socket, how: i32) -> Result<()> {
         OXS_SHUT_BOTH => libc::SHUT_RDWR,
         _ => return Err(Error::invalid(format!("unknown shutdown how {how}"))),
     };
+    if let (Some(tls), libc::SHUT_WR | libc::SHUT_RDWR) = (crate::tls::session(sock), how) {
+        tls.close_notify(sock, false)?;
+    }
     // SAFETY: shutdown on our live descriptor.
     if unsafe { libc::shutdown(sock.fd(), how) } != 0 {
         return Err(Error::last_os());

@@ -25,4 +25,7 @@ mod state_word;
 pub mod status;
 mod sync;
 mod sys;
+pub(crate) mod tls;
+mod tls_endpoint;
+mod tls_slot;
 mod wait;

@@ -81,6 +81,7 @@ pub fn accept(sock: &Socket) -> Result<(Socket, oxs_addr)> {
         Some(sock.write_timeout_ms()),
         Some(sock.connect_timeout_ms()),
     )?;
+    crate::tls::on_accept(sock, &new)?;
     Ok((new, peer))
 }
 

@@ -113,6 +113,9 @@ fn out_of_range(option: i32, value: i64, what: &str) -> Error {
 }
 
 pub fn set(s: &Socket, option: i32, value: i64) -> Result<()> {
+    if let Some(r) = crate::tls::set_option(s, option, value) {
+        return r;
+    }
     match kind(s, option)? {
         Kind::Flag(level, opt) => {
             check_flag(option, value)?;
@@ -163,6 +166,9 @@ fn check_flag(option: i32, value: i64) -> Result<()> {
 }
 
 pub fn get(s: &Socket, option: i32) -> Result<i64> {
+    if let Some(r) = crate::tls::get_option(s, option) {
+        return r;
+    }
     match kind(s, option)? {
         Kind::Flag(level, opt) => Ok((get_int(s.fd(), level, opt)? != 0) as i64),
         Kind::Int(level, opt, _, _) => Ok(get_int(s.fd(), level, opt)? as i64),

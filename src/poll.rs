@@ -44,16 +44,21 @@ pub fn poll(items: &mut [oxs_pollitem], timeout_ms: i32) -> Result<usize> {
         heap.resize(items.len(), libc::pollfd { fd: -1, events: 0, revents: 0 });
         &mut heap
     };
+    let mut tls_ready = false;
     for ((pfd, it), r) in fds.iter_mut().zip(items.iter()).zip(refs.iter()) {
         if let Some(r) = r {
             pfd.fd = r.fd();
             pfd.events = libc::POLLRDHUP
                 | if it.events & OXS_POLL_IN != 0 { libc::POLLIN } else { 0 }
                 | if it.events & OXS_POLL_OUT != 0 { libc::POLLOUT } else { 0 };
+            let (extra, ready) = crate::tls::poll_interest(r, it.events);
+            pfd.events |= extra;
+            tls_ready |= ready;
         }
     }
-    // An invalid handle is ready at once (OXS_POLL_INVALID), as poll(2)'s POLLNVAL is.
-    let timeout_ms = if refs.iter().any(Option::is_none) { 0 } else { timeout_ms };
+    // An invalid handle is ready at once (OXS_POLL_INVALID), as poll(2)'s POLLNVAL is;
+    // so is a TLS socket with plaintext already decrypted.
+    let timeout_ms = if tls_ready || refs.iter().any(Option::is_none) { 0 } else { timeout_ms };
     // SAFETY: fds is a valid array of fds.len() pollfd structures.
     let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
     if n < 0 {
@@ -64,7 +69,7 @@ pub fn poll(items: &mut [oxs_pollitem], timeout_ms: i32) -> Result<usize> {
         it.revents = match r {
             None => OXS_POLL_INVALID,
             Some(r) if r.closing() => OXS_POLL_INVALID,
-            Some(_) => revents(pfd.revents),
+            Some(r) => crate::tls::poll_revents(r, it.events, revents(pfd.revents)),
         };
         ready += (it.revents != 0) as usize;
     }

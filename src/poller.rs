@@ -46,6 +46,8 @@ struct Registrations {
     /// kept apart from the sockets because the caller may close one while it is
     /// registered and its number may then come back as a socket handle's.
     foreign: HashMap<RawFd, Foreign>,
+    /// The events asked for, by descriptor (for TLS sockets' ready list).
+    asked: HashMap<RawFd, i32>,
 }
 
 pub struct Poller {
@@ -59,6 +61,9 @@ pub struct Poller {
     answered: AtomicU64,
     waiters: AtomicUsize,
     regs: Mutex<Registrations>,
+    /// TLS sockets with plaintext already decrypted, fed by their reads (contract §12,
+    /// Waiting): epoll cannot see it. Each flag says whether it is still there.
+    tls_ready: Mutex<HashMap<RawFd, Arc<AtomicBool>>>,
 }
 
 fn check_events(events: i32) -> Result<u32> {
@@ -120,6 +125,7 @@ impl Poller {
             answered: AtomicU64::new(0),
             waiters: AtomicUsize::new(0),
             regs: Mutex::new(Registrations::default()),
+            tls_ready: Mutex::new(HashMap::new()),
         };
         p.ctl(libc::EPOLL_CTL_ADD, wake_fd, libc::EPOLLIN as u32, WAKE_DATA)?;
         Ok(p)
@@ -164,9 +170,13 @@ impl Poller {
         }
         regs.slots[slot as usize] = (generation, token);
         regs.by_fd.insert(sock.fd(), slot);
+        regs.asked.insert(sock.fd(), events);
         drop(regs);
         let me: std::sync::Weak<dyn Watcher> = Arc::downgrade(self) as std::sync::Weak<Poller>;
         sock.extras.lock().pollers.push(me);
+        if let Some(flag) = crate::tls::ready_flag(sock) {
+            self.tls_ready(sock.fd(), flag);
+        }
         if sock.closing() {
             // Closed while this add was in flight, after the close left its pollers.
             self.forget(sock.fd());
@@ -182,6 +192,7 @@ impl Poller {
         let generation = regs.slots[slot as usize].0;
         self.ctl(libc::EPOLL_CTL_MOD, sock.fd(), ev, (generation as u64) << 32 | slot as u64)?;
         regs.slots[slot as usize].1 = token;
+        regs.asked.insert(sock.fd(), events);
         Ok(())
     }
 
@@ -249,8 +260,10 @@ impl Poller {
             .then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout_ms as u64));
         let mut batch = [libc::epoll_event { events: 0, u64: 0 }; BATCH];
         let cap = out.len().min(BATCH);
+        let tls_pending = self.tls_pending();
         loop {
             let t = match deadline {
+                _ if !tls_pending.is_empty() => 0,
                 None => timeout_ms,
                 Some(d) => crate::wait::remaining_ms(d),
             };
@@ -265,7 +278,8 @@ impl Poller {
                     e => Err(Error::os(e)),
                 };
             }
-            let (stored, wake_seen) = self.translate(&batch[..n as usize], out);
+            let merged = merge_tls(&batch[..n as usize], &tls_pending, cap);
+            let (stored, wake_seen) = self.translate(merged.as_deref().unwrap_or(&batch[..n as usize]), out);
             if wake_seen {
                 let now = self.woken.load(Ordering::SeqCst);
                 if now != start {
@@ -322,12 +336,57 @@ impl Watcher for Poller {
         }
         let mut regs = self.regs();
         let Some(slot) = regs.by_fd.remove(&fd) else { return false };
+        regs.asked.remove(&fd);
+        self.tls_ready.lock().unwrap_or_else(|e| e.into_inner()).remove(&fd);
         let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
         // A new generation, so that events already reported for it are dropped.
         regs.slots[slot as usize] = (next_generation(regs.slots[slot as usize].0), 0);
         regs.free.push(slot);
         true
     }
+
+    /// A TLS read left plaintext in its session: report the socket until it is read.
+    fn tls_ready(&self, fd: RawFd, flag: Arc<AtomicBool>) {
+        self.tls_ready.lock().unwrap_or_else(|e| e.into_inner()).insert(fd, flag);
+    }
+}
+
+impl Poller {
+    /// The epoll data words of registered TLS sockets asking for IN whose plaintext waits.
+    fn tls_pending(&self) -> Vec<u64> {
+        let regs = self.regs();
+        let mut ready = self.tls_ready.lock().unwrap_or_else(|e| e.into_inner());
+        if ready.is_empty() {
+            return Vec::new();
+        }
+        ready.retain(|fd, flag| flag.load(Ordering::Acquire) && regs.by_fd.contains_key(fd));
+        ready
+            .keys()
+            .filter(|fd| regs.asked.get(fd).is_some_and(|e| e & OXS_POLL_IN != 0))
+            .map(|fd| {
+                let slot = regs.by_fd[fd];
+                (regs.slots[slot as usize].0 as u64) << 32 | slot as u64
+            })
+            .collect()
+    }
+}
+
+/// epoll's batch with the TLS sockets whose plaintext waits reported readable too.
+fn merge_tls(batch: &[libc::epoll_event], pending: &[u64], cap: usize) -> Option<Vec<libc::epoll_event>> {
+    if pending.is_empty() {
+        return None;
+    }
+    let mut merged = batch.to_vec();
+    for &data in pending {
+        match merged.iter().position(|e| ({ e.u64 }) == data) {
+            Some(i) => merged[i].events |= libc::EPOLLIN as u32,
+            None if merged.len() < cap => {
+                merged.push(libc::epoll_event { events: libc::EPOLLIN as u32, u64: data })
+            }
+            None => {}
+        }
+    }
+    Some(merged)
 }
 
 fn next_generation(g: u32) -> u32 {

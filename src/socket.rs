@@ -23,6 +23,9 @@ const CLOSING: u32 = 16; // the handle was closed: calls woken now answer OXS_ER
 pub(crate) trait Watcher: Send + Sync {
     /// Drops the registration of `fd`; false when there was none.
     fn forget(&self, fd: RawFd) -> bool;
+    /// A TLS read left plaintext decrypted in the socket's session (contract §12): report
+    /// the socket readable while `flag` says it is still there.
+    fn tls_ready(&self, _fd: RawFd, _flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {}
 }
 
 /// A Unix socket file that this socket created and removes on close (contract §8).
@@ -56,6 +59,8 @@ pub struct Socket {
     connect_timeout_ms: AtomicU64,
     flags: AtomicU32,
     pub(crate) extras: SpinLock<Extras>,
+    /// TLS (contract §12): the session or a listener's config, and the handshake timeout.
+    pub(crate) tls: crate::tls_slot::SocketTls,
 }
 
 pub(crate) fn af_of(domain: i32) -> i32 {
@@ -161,6 +166,7 @@ impl Socket {
             connect_timeout_ms: AtomicU64::new(0),
             flags: AtomicU32::new(flags),
             extras: SpinLock::new(Extras::default()),
+            tls: Default::default(),
         }
     }
 
@@ -285,10 +291,11 @@ impl Socket {
     }
 
     /// The descriptor is O_NONBLOCK when the caller asked for it, when a read or write
-    /// timeout is set (the timed path waits in poll(2)), or while a call holds it so.
+    /// timeout is set (the timed path waits in poll(2)), while a call holds it so, or on
+    /// a TLS socket (its waits are in poll(2), outside the session's lock).
     /// Otherwise it blocks in the kernel: the plain path stays one system call
     /// (NOTES.md, Speed). Every change of O_NONBLOCK goes through here, under the lock.
-    fn sync_fd_nonblock(&self) -> Result<()> {
+    pub(crate) fn sync_fd_nonblock(&self) -> Result<()> {
         let extras = self.extras.lock();
         self.apply_fd_nonblock(&extras)
     }
@@ -297,7 +304,8 @@ impl Socket {
         let want = self.nonblocking()
             || self.read_timeout_ms() > 0
             || self.write_timeout_ms() > 0
-            || extras.nonblock_holds > 0;
+            || extras.nonblock_holds > 0
+            || self.tls.is_on();
         if want != self.flag(FD_NONBLOCK) {
             self.sys().set_nonblocking(want).map_err(Error::io)?;
             self.set_flag(FD_NONBLOCK, want);
@@ -413,6 +421,7 @@ impl Drop for Socket {
         };
         self.forget_pollers(pollers);
         Socket::remove_unix_file(file);
+        self.tls.on_close(self.fd);
         fdset::release(self.fd);
         // SAFETY: we own fd and no call is in flight on it (handle.rs invariant).
         // close(2) is never retried (contract §1).

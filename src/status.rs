@@ -55,6 +55,12 @@ pub const OXS_ERR_MESSAGE_TOO_LONG: oxs_status = -22;
 pub const OXS_ERR_TOO_MANY_OPEN: oxs_status = -23;
 /// The operation needs the handle idle and calls are in flight on it (`oxs_into_fd`).
 pub const OXS_ERR_BUSY: oxs_status = -24;
+/// The TLS protocol failed (a handshake failure, no common version, cipher or ALPN
+/// protocol, a corrupt record, an alert from the peer), or a TLS configuration cannot work.
+pub const OXS_ERR_TLS: oxs_status = -25;
+/// A certificate was rejected: the peer's (unknown issuer, expired, name mismatch, none
+/// sent where one is required...) or ours (the peer's alert says so).
+pub const OXS_ERR_CERTIFICATE: oxs_status = -26;
 /// Any other OS error: see `oxs_last_os_error()`.
 pub const OXS_ERR_OS: oxs_status = -99;
 /// An internal bug was caught; the process goes on.
@@ -88,6 +94,8 @@ pub fn describe(code: oxs_status) -> &'static str {
         OXS_ERR_MESSAGE_TOO_LONG => "message too long",
         OXS_ERR_TOO_MANY_OPEN => "too many open sockets",
         OXS_ERR_BUSY => "handle busy",
+        OXS_ERR_TLS => "TLS failure",
+        OXS_ERR_CERTIFICATE => "certificate rejected",
         OXS_ERR_OS => "operating system error",
         OXS_ERR_PANIC => "internal error (panic caught)",
         _ => "unknown status",

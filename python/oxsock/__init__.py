@@ -27,6 +27,7 @@ from ._errors import (
     BrokenPipe,
     BufferTooSmall,
     Busy,
+    CertificateError,
     Closed,
     ConnectionAborted,
     ConnectionRefused,
@@ -43,6 +44,7 @@ from ._errors import (
     PermissionDenied,
     ResolveError,
     Status,
+    TLSError,
     TimedOut,
     TooManyOpen,
     UnexpectedEof,
@@ -73,6 +75,7 @@ from ._socket import (
     socketpair,
 )
 from ._messages import Datagram
+from ._tls import TLS_CLIENT, TLS_SERVER, TLSConfig
 from ._poll import POLL_ERR, POLL_HUP, POLL_IN, POLL_INVALID, POLL_OUT, Poller, poll
 from ._ports import addr_host, addr_unmap, resolve
 
@@ -85,7 +88,7 @@ def library_version() -> str:
     return text.decode("ascii", "replace")
 
 
-for _cls in (Error, Status, Option, Socket, Poller):
+for _cls in (Error, Status, Option, Socket, Poller, TLSConfig):
     _cls.__module__ = "oxsock"
 del _cls
 
@@ -106,6 +109,9 @@ __all__ = [
     "addr_host",
     "addr_unmap",
     "Datagram",
+    "TLSConfig",
+    "TLS_CLIENT",
+    "TLS_SERVER",
     # constants
     "UNIX",
     "INET",
@@ -157,6 +163,8 @@ __all__ = [
     "MessageTooLong",
     "TooManyOpen",
     "Busy",
+    "TLSError",
+    "CertificateError",
     "OsError",
     "Panic",
 ]

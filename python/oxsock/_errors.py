@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import errno as _errno
 import socket as _socket
+import ssl
 from enum import IntEnum
 from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar, Union
 
@@ -38,6 +39,8 @@ __all__ = [
     "MessageTooLong",
     "TooManyOpen",
     "Busy",
+    "TLSError",
+    "CertificateError",
     "OsError",
     "Panic",
 ]
@@ -72,6 +75,8 @@ class Status(IntEnum):
     MESSAGE_TOO_LONG = -22
     TOO_MANY_OPEN = -23
     BUSY = -24
+    TLS = -25
+    CERTIFICATE = -26
     OS = -99
     PANIC = -100
 
@@ -176,6 +181,8 @@ _DOCS = {
     Status.MESSAGE_TOO_LONG: "a datagram larger than the buffer (it was consumed).",
     Status.TOO_MANY_OPEN: "too many open descriptors or handles.",
     Status.BUSY: "the handle has calls in flight.",
+    Status.TLS: "the TLS protocol failed, or a TLS configuration cannot work (an ``ssl.SSLError``).",
+    Status.CERTIFICATE: "a certificate was rejected, the peer's or ours (an ``ssl.SSLCertVerificationError``).",
     Status.OS: "another OS error: see ``errno``.",
     Status.PANIC: "an internal bug was caught; the process goes on.",
 }
@@ -308,6 +315,16 @@ class OsError(Error):
 @_register(Status.PANIC)
 class Panic(Error):
     __doc__ = _doc(Status.PANIC)
+
+
+@_register(Status.TLS)
+class TLSError(Error, ssl.SSLError):
+    __doc__ = _doc(Status.TLS)
+
+
+@_register(Status.CERTIFICATE)
+class CertificateError(Error, ssl.SSLCertVerificationError):
+    __doc__ = _doc(Status.CERTIFICATE)
 
 
 # Plain-int lookups, built once, so that the error path builds no enum.

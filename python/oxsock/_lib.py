@@ -262,6 +262,16 @@ _PROTOTYPES = {
     "oxs_sendfile": (_S, [_H, c_int32, c_int64, c_size_t, _P_SIZE]),
     "oxs_setsockopt": (_S, [_H, c_int32, c_int32, c_void_p, c_uint32]),
     "oxs_getsockopt": (_S, [_H, c_int32, c_int32, c_void_p, POINTER(c_uint32)]),
+    # §12 TLS
+    "oxs_tls_config_open": (_S, [c_int32, _P_H]),
+    "oxs_tls_config_set": (_S, [_H, c_int32, c_char_p]),
+    "oxs_tls_config_close": (_S, [_H]),
+    "oxs_tls_connect": (_S, [_H, _H, c_char_p]),
+    "oxs_tls_accept": (_S, [_H, _H]),
+    "oxs_tls_handshake": (_S, [_H]),
+    "oxs_dial_tls": (_S, [c_char_p, _H, c_int32, _P_H]),
+    "oxs_listen_tls": (_S, [c_char_p, _H, _P_H]),
+    "oxs_tls_info": (_S, [_H, c_int32, c_void_p, c_size_t, _P_SIZE]),
 }
 
 

@@ -95,6 +95,9 @@ class Option(IntEnum):
     TYPE = 23
     PEER_UID = 24
     PEER_PID = 25
+    HANDSHAKE_TIMEOUT_MS = 26
+    TLS = 27
+    TLS_WANTS = 28
 
 
 # Library functions bound once.
@@ -127,6 +130,15 @@ _local_addr = lib.oxs_local_addr
 _peer_addr = lib.oxs_peer_addr
 _join = lib.oxs_join_multicast
 _leave = lib.oxs_leave_multicast
+_tls_connect = lib.oxs_tls_connect
+_tls_accept = lib.oxs_tls_accept
+_tls_handshake = lib.oxs_tls_handshake
+_tls_info = lib.oxs_tls_info
+_dial_tls = lib.oxs_dial_tls
+_listen_tls = lib.oxs_listen_tls
+_BUFFER_TOO_SMALL = int(Status.BUFFER_TOO_SMALL)
+_UNSUPPORTED = int(Status.UNSUPPORTED)
+_NOT_CONNECTED = int(Status.NOT_CONNECTED)
 
 _INTERRUPTED = int(Status.INTERRUPTED)
 _WOULD_BLOCK = int(Status.WOULD_BLOCK)
@@ -869,6 +881,79 @@ class Socket(SocketCompat, MessagesMixin):
             raise error(rc)
         return _format(a)
 
+    # -- TLS (contract §12) -----------------------------------------------------------
+
+    def _drive(self, rc: int) -> None:
+        """A TLS upgrade's status: on a signal, let Python run its handlers, then go
+        on with the handshake (PEP 475)."""
+        while rc == _INTERRUPTED:
+            _check_signals()
+            rc = _tls_handshake(self._h)
+        if rc:
+            raise error(rc)
+
+    def start_tls(self, config: Any, server_name: Optional[str] = None) -> None:
+        """Turns this connected stream socket into a TLS client with a snapshot of the
+        client :class:`TLSConfig` ``config`` (``oxs_tls_connect``), verifying
+        ``server_name`` (else the config's). A blocking socket completes the
+        handshake; a non-blocking one raises ``BlockingIOError`` and goes on in
+        :meth:`do_handshake`, reads and writes."""
+        name = None if server_name is None else _text(server_name, "server_name")
+        self._drive(_tls_connect(self._h, _config_handle(config), name))
+
+    def accept_tls(self, config: Any) -> None:
+        """Turns this connected stream socket into a TLS server with a snapshot of the
+        server :class:`TLSConfig` ``config`` (``oxs_tls_accept``)."""
+        self._drive(_tls_accept(self._h, _config_handle(config)))
+
+    def do_handshake(self) -> None:
+        """Drives a pending TLS handshake (``oxs_tls_handshake``): to its end when
+        blocking; raises ``BlockingIOError`` until done when non-blocking."""
+        self._drive(_tls_handshake(self._h))
+
+    def _tls_info(self, what: int) -> Optional[bytes]:
+        h = self._h
+        n = c_size_t()
+        buf = ctypes.create_string_buffer(512)
+        rc = _tls_info(h, what, buf, 512, n)
+        if rc == _BUFFER_TOO_SMALL:
+            buf = ctypes.create_string_buffer(n.value + 1)
+            rc = _tls_info(h, what, buf, n.value + 1, n)
+        if rc in (_UNSUPPORTED, _NOT_CONNECTED):
+            return None
+        if rc:
+            raise error(rc)
+        return buf.raw[: n.value]
+
+    def _tls_text(self, what: int) -> Optional[str]:
+        b = self._tls_info(what)
+        return b.decode("utf-8", "replace") if b else None
+
+    @property
+    def tls_version(self) -> Optional[str]:
+        """``"TLSv1.2"`` or ``"TLSv1.3"``; None on a plain socket or before the handshake."""
+        return self._tls_text(1)
+
+    @property
+    def tls_cipher(self) -> Optional[str]:
+        """The cipher suite's IANA name (``"TLS_AES_128_GCM_SHA256"``), or None."""
+        return self._tls_text(2)
+
+    @property
+    def alpn_protocol(self) -> Optional[str]:
+        """The ALPN protocol agreed, or None."""
+        return self._tls_text(3)
+
+    @property
+    def tls_server_name(self) -> Optional[str]:
+        """The SNI name sent (client) or received (server), or None."""
+        return self._tls_text(4)
+
+    @property
+    def peer_certificate(self) -> Optional[bytes]:
+        """The peer's leaf certificate in DER, or None when it sent none."""
+        return self._tls_info(5) or None
+
     def join_multicast(self, group: str, interface: Optional[str] = None) -> None:
         """Joins a multicast ``group`` on ``interface`` (a name, an index, or an IPv4
         local address; None: any)."""
@@ -913,7 +998,14 @@ def _unadd(given: bytes, sent: bytes) -> Any:
     return rewrite
 
 
-def dial(endpoint: str, timeout: Optional[float] = None) -> Socket:
+def _config_handle(config: Any) -> int:
+    h = getattr(config, "handle", None)
+    if type(h) is not int:
+        raise TypeError(f"expected an oxsock.TLSConfig, not {type(config).__name__}")
+    return h
+
+
+def dial(endpoint: str, timeout: Optional[float] = None, tls: Any = None) -> Socket:
     """Connects to ``endpoint`` (``tcp://host:port``, ``udp://…``, ``unix:///path``,
     ``unix://@name``, ``unixgram://…``, ``unixpacket://…``), trying every resolved
     address (``oxs_dial``). ``timeout`` bounds the connecting, in seconds (None: no
@@ -924,8 +1016,9 @@ def dial(endpoint: str, timeout: Optional[float] = None) -> Socket:
     if ms > _INT32_MAX:
         ms = 0
     h = c_uint64()
+    c = None if tls is None else _config_handle(tls)
     while True:
-        rc = _dial(ep, ms, h)
+        rc = _dial(ep, ms, h) if c is None else _dial_tls(ep, c, ms, h)
         if rc == 0:
             return Socket._wrap(h.value)
         if rc != _INTERRUPTED:
@@ -933,12 +1026,15 @@ def dial(endpoint: str, timeout: Optional[float] = None) -> Socket:
         _check_signals()
 
 
-def listen(endpoint: str) -> Socket:
+def listen(endpoint: str, tls: Any = None) -> Socket:
     """Binds (and for stream types listens) on ``endpoint`` (``tcp://127.0.0.1:0``,
     ``tcp://*:8080``, ``udp://…``, ``unix:///path``, ``unix://@name`` …;
     ``oxs_listen_on``)."""
     h = c_uint64()
-    rc = _listen_on(_text(endpoint, "endpoint"), h)
+    if tls is None:
+        rc = _listen_on(_text(endpoint, "endpoint"), h)
+    else:
+        rc = _listen_tls(_text(endpoint, "endpoint"), _config_handle(tls), h)
     if rc:
         raise error(rc)
     _make_interruptible(h.value)

@@ -95,12 +95,15 @@ pub extern "C" fn oxs_into_fd(s: oxs_socket, fd: *mut i32) -> oxs_status {
         // SAFETY: fd is NULL or a caller's writable int32_t.
         let fd = unsafe { out(fd, "fd") }?;
         *fd = -1;
+        if handle::socket(s)?.tls.is_tls() {
+            return Err(Error::unsupported("a TLS socket cannot leave its handle (its session lives there)"));
+        }
         match handle::take(s, Kind::Socket)? {
             Object::Socket(sock) => {
                 *fd = sock.into_fd();
                 Ok(())
             }
-            Object::Poller(_) => Err(Error::status(OXS_ERR_BAD_HANDLE)), // take() checked the kind
+            _ => Err(Error::status(OXS_ERR_BAD_HANDLE)), // take() checked the kind
         }
     })
 }

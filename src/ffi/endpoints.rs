@@ -32,7 +32,12 @@ pub extern "C" fn oxs_dial(endpoint: *const c_char, timeout_ms: i32, out: *mut o
         let out = unsafe { super::out(out, "out") }?;
         *out = OXS_INVALID;
         // SAFETY: endpoint is NULL or a NUL-terminated string.
-        let sock = endpoint::dial(unsafe { text(endpoint, "endpoint") }?, timeout_ms)?;
+        let text = unsafe { text(endpoint, "endpoint") }?;
+        if crate::tls_endpoint::is_tls(text) {
+            *out = crate::tls_endpoint::dial(text, timeout_ms)?;
+            return Ok(());
+        }
+        let sock = endpoint::dial(text, timeout_ms)?;
         publish(sock, out)
     })
 }
@@ -65,7 +70,12 @@ pub extern "C" fn oxs_listen_on(endpoint: *const c_char, out: *mut oxs_socket) -
         let out = unsafe { super::out(out, "out") }?;
         *out = OXS_INVALID;
         // SAFETY: endpoint is NULL or a NUL-terminated string.
-        let sock = endpoint::listen_on(unsafe { text(endpoint, "endpoint") }?)?;
+        let text = unsafe { text(endpoint, "endpoint") }?;
+        if crate::tls_endpoint::is_tls(text) {
+            *out = crate::tls_endpoint::listen_on(text)?;
+            return Ok(());
+        }
+        let sock = endpoint::listen_on(text)?;
         publish(sock, out)
     })
 }

@@ -26,6 +26,7 @@ pub mod descriptors;
 pub mod messages;
 #[cfg(feature = "test-panic")]
 pub mod test_panic;
+pub mod tls;
 
 use crate::error::{record, Arg, Error, Result};
 use crate::status::*;

@@ -23,6 +23,9 @@ fn unix_only(sock: &Socket) -> Result<()> {
     if sock.domain != OXS_DOMAIN_UNIX {
         return Err(Error::unsupported("descriptors travel on Unix sockets only"));
     }
+    if sock.tls.is_tls() {
+        return Err(Error::unsupported("descriptors cannot travel on a TLS socket"));
+    }
     Ok(())
 }
 

@@ -32,6 +32,9 @@ pub fn sendfile(sock: &Socket, fd: i32, offset: i64, count: usize) -> (usize, Re
     if let Err(e) = check_readable(fd) {
         return (0, Err(e));
     }
+    if let Some(tls) = crate::tls::session(sock) {
+        return crate::tls::data::sendfile(sock, tls, fd, offset, count);
+    }
     // To the end of a regular file: its size now says where the end is, so that the
     // last sendfile(2) is not followed by one that only finds the end (0 bytes).
     let to_end = if count == 0 { regular_size(fd).map(|size| (size - offset).max(0) as usize) } else { None };

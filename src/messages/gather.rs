@@ -28,6 +28,9 @@ fn advance(iov: &mut [libc::iovec], mut n: usize) {
 /// is a deadline for the whole call. Returns the bytes moved with the error that stopped
 /// it, if any. `iov` is the caller's list, copied (it is consumed as bytes go out).
 pub fn writev(sock: &Socket, iov: &mut [libc::iovec]) -> (usize, Result<()>) {
+    if let Some(tls) = crate::tls::session(sock) {
+        return crate::tls::data::writev(sock, tls, iov);
+    }
     let total: usize = iov.iter().map(|v| v.iov_len).sum();
     let mut done = 0;
     let mut first = 0;
@@ -67,6 +70,10 @@ pub fn readv(sock: &Socket, iov: &mut [libc::iovec]) -> Result<Received> {
     let cap: usize = iov.iter().map(|v| v.iov_len).sum();
     if cap == 0 {
         return Ok(Received { len: 0, full: 0 });
+    }
+    if let Some(tls) = crate::tls::session(sock) {
+        let n = crate::tls::data::readv(sock, tls, iov)?;
+        return Ok(Received { len: n, full: n });
     }
     // MSG_TRUNC reports a datagram's full length; on a stream it would discard data.
     let flags = if sock.kind == OXS_TYPE_STREAM { 0 } else { libc::MSG_TRUNC };

@@ -79,6 +79,8 @@ CHECK_UNUSED_ static const char *check_status_name(oxs_status s)
     case OXS_ERR_MESSAGE_TOO_LONG: return "OXS_ERR_MESSAGE_TOO_LONG";
     case OXS_ERR_TOO_MANY_OPEN: return "OXS_ERR_TOO_MANY_OPEN";
     case OXS_ERR_BUSY: return "OXS_ERR_BUSY";
+    case OXS_ERR_TLS: return "OXS_ERR_TLS";
+    case OXS_ERR_CERTIFICATE: return "OXS_ERR_CERTIFICATE";
     case OXS_ERR_OS: return "OXS_ERR_OS";
     case OXS_ERR_PANIC: return "OXS_ERR_PANIC";
     default: return "(unknown status)";
