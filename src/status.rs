@@ -1,6 +1,8 @@
 //! Status codes (contract §2) and the mapping from `errno` to them.
 #![allow(non_camel_case_types)]
 
+use std::ffi::CStr;
+
 /// The result of every fallible oxsock call: `OXS_OK` (0) or a negative `OXS_ERR_*` code.
 pub type oxs_status = i32;
 
@@ -66,40 +68,46 @@ pub const OXS_ERR_OS: oxs_status = -99;
 /// An internal bug was caught; the process goes on.
 pub const OXS_ERR_PANIC: oxs_status = -100;
 
-/// The static description of a status code.
-pub fn describe(code: oxs_status) -> &'static str {
+/// The static description of a status code, NUL-terminated: the one table of them
+/// (`oxs_strerror` returns it as it is; Rust code reads it through `describe`).
+pub fn description(code: oxs_status) -> &'static CStr {
     match code {
-        OXS_OK => "success",
-        OXS_ERR_INVALID_ARGUMENT => "invalid argument",
-        OXS_ERR_BAD_HANDLE => "bad handle",
-        OXS_ERR_ADDRESS => "invalid address",
-        OXS_ERR_RESOLVE => "host name not resolved",
-        OXS_ERR_WOULD_BLOCK => "would block",
-        OXS_ERR_TIMED_OUT => "timed out",
-        OXS_ERR_INTERRUPTED => "interrupted by a signal",
-        OXS_ERR_CLOSED => "closed by another thread",
-        OXS_ERR_UNEXPECTED_EOF => "unexpected end of stream",
-        OXS_ERR_CONNECTION_REFUSED => "connection refused",
-        OXS_ERR_CONNECTION_RESET => "connection reset by peer",
-        OXS_ERR_CONNECTION_ABORTED => "connection aborted",
-        OXS_ERR_NOT_CONNECTED => "not connected",
-        OXS_ERR_BROKEN_PIPE => "broken pipe",
-        OXS_ERR_ADDRESS_IN_USE => "address in use",
-        OXS_ERR_ADDRESS_NOT_AVAILABLE => "address not available",
-        OXS_ERR_PERMISSION_DENIED => "permission denied",
-        OXS_ERR_HOST_UNREACHABLE => "host unreachable",
-        OXS_ERR_NETWORK_UNREACHABLE => "network unreachable",
-        OXS_ERR_UNSUPPORTED => "not supported",
-        OXS_ERR_BUFFER_TOO_SMALL => "buffer too small",
-        OXS_ERR_MESSAGE_TOO_LONG => "message too long",
-        OXS_ERR_TOO_MANY_OPEN => "too many open sockets",
-        OXS_ERR_BUSY => "handle busy",
-        OXS_ERR_TLS => "TLS failure",
-        OXS_ERR_CERTIFICATE => "certificate rejected",
-        OXS_ERR_OS => "operating system error",
-        OXS_ERR_PANIC => "internal error (panic caught)",
-        _ => "unknown status",
+        OXS_OK => c"success",
+        OXS_ERR_INVALID_ARGUMENT => c"invalid argument",
+        OXS_ERR_BAD_HANDLE => c"bad handle",
+        OXS_ERR_ADDRESS => c"invalid address",
+        OXS_ERR_RESOLVE => c"host name not resolved",
+        OXS_ERR_WOULD_BLOCK => c"would block",
+        OXS_ERR_TIMED_OUT => c"timed out",
+        OXS_ERR_INTERRUPTED => c"interrupted by a signal",
+        OXS_ERR_CLOSED => c"closed by another thread",
+        OXS_ERR_UNEXPECTED_EOF => c"unexpected end of stream",
+        OXS_ERR_CONNECTION_REFUSED => c"connection refused",
+        OXS_ERR_CONNECTION_RESET => c"connection reset by peer",
+        OXS_ERR_CONNECTION_ABORTED => c"connection aborted",
+        OXS_ERR_NOT_CONNECTED => c"not connected",
+        OXS_ERR_BROKEN_PIPE => c"broken pipe",
+        OXS_ERR_ADDRESS_IN_USE => c"address in use",
+        OXS_ERR_ADDRESS_NOT_AVAILABLE => c"address not available",
+        OXS_ERR_PERMISSION_DENIED => c"permission denied",
+        OXS_ERR_HOST_UNREACHABLE => c"host unreachable",
+        OXS_ERR_NETWORK_UNREACHABLE => c"network unreachable",
+        OXS_ERR_UNSUPPORTED => c"not supported",
+        OXS_ERR_BUFFER_TOO_SMALL => c"buffer too small",
+        OXS_ERR_MESSAGE_TOO_LONG => c"message too long",
+        OXS_ERR_TOO_MANY_OPEN => c"too many open sockets",
+        OXS_ERR_BUSY => c"handle busy",
+        OXS_ERR_TLS => c"TLS failure",
+        OXS_ERR_CERTIFICATE => c"certificate rejected",
+        OXS_ERR_OS => c"operating system error",
+        OXS_ERR_PANIC => c"internal error (panic caught)",
+        _ => c"unknown status",
     }
+}
+
+/// The static description of a status code, as text.
+pub fn describe(code: oxs_status) -> &'static str {
+    description(code).to_str().unwrap_or("unknown status")
 }
 
 /// The status an `errno` value maps to.

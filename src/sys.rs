@@ -52,3 +52,12 @@ pub fn clear_fresh_nonblock(fd: RawFd) -> Result<()> {
     }
     Ok(())
 }
+
+/// `fchmod(2)` on a descriptor the caller owns (a Unix socket before its bind).
+pub fn fchmod(fd: RawFd, mode: u32) -> Result<()> {
+    // SAFETY: fchmod on a descriptor the caller owns; no memory is passed.
+    if unsafe { libc::fchmod(fd, mode) } != 0 {
+        return Err(Error::last_os());
+    }
+    Ok(())
+}

@@ -1066,5 +1066,7 @@ fn demo_script_succeeds() {
         assert!(so.contains(what), "the demo did not report {what:?}:\n{so}");
     }
     assert_eq!(so.matches("got both back").count(), 3, "three sessions:\n{so}");
-    assert_eq!(so.matches("stopped cleanly").count(), 3, "three clean stops:\n{so}");
+    // The three plain servers and the TLS echo server.
+    assert_eq!(so.matches("stopped cleanly").count(), 4, "four clean stops:\n{so}");
+    assert!(so.contains("got the line back over TLS"), "the TLS session:\n{so}");
 }

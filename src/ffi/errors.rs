@@ -1,6 +1,6 @@
 //! Status text, the per-thread last error, and the version (contract §2).
 
-use crate::status::{describe, oxs_status};
+use crate::status::{description, oxs_status};
 use std::ffi::{c_char, CStr};
 
 /// The library's version, "MAJOR.MINOR.PATCH".
@@ -17,45 +17,7 @@ pub const OXS_VERSION_PATCH: i32 = 0;
 /// may call it).
 #[no_mangle]
 pub extern "C" fn oxs_strerror(code: oxs_status) -> *const c_char {
-    static_text(describe(code))
-}
-
-fn static_text(s: &'static str) -> *const c_char {
-    // Every description is a literal; this table gives each its NUL-terminated twin.
-    macro_rules! table {
-        ($($lit:literal),* $(,)?) => {
-            match s { $( $lit => concat!($lit, "\0").as_ptr() as *const c_char, )* _ => c"unknown status".as_ptr() }
-        };
-    }
-    table!(
-        "success",
-        "invalid argument",
-        "bad handle",
-        "invalid address",
-        "host name not resolved",
-        "would block",
-        "timed out",
-        "interrupted by a signal",
-        "closed by another thread",
-        "unexpected end of stream",
-        "connection refused",
-        "connection reset by peer",
-        "connection aborted",
-        "not connected",
-        "broken pipe",
-        "address in use",
-        "address not available",
-        "permission denied",
-        "host unreachable",
-        "network unreachable",
-        "not supported",
-        "buffer too small",
-        "message too long",
-        "too many open sockets",
-        "handle busy",
-        "operating system error",
-        "internal error (panic caught)",
-    )
+    description(code).as_ptr()
 }
 
 /// This thread's last failure message: the operation, its argument and the cause, e.g.
