@@ -6,7 +6,8 @@
 //! `ip netns exec`: the server in `A` (10.99.0.1, fd99::1), the client in `B`.
 //! - 64 MiB through 5% random packet loss (nftables `numgen random mod 100 lt 5 drop`
 //!   on the input hook of both namespaces), over IPv4 and IPv6: every byte checked
-//!   against the pattern and the SHA-256 of both ends equal.
+//!   against the pattern and the SHA-256 of both ends equal; and the same through TLS
+//!   1.3 (`tls4://`, `tls6://`, certificates from `scripts/tls-test-certs.sh`).
 //! - a peer that closes with `OXS_OPT_LINGER_S` 0 mid-stream: the reader and the
 //!   writer on the other end get `OXS_ERR_CONNECTION_RESET`.
 //! - a peer killed with SIGKILL mid-stream: the reader gets the end of the stream or a
@@ -283,17 +284,48 @@ fn field<'a>(line: &'a str, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {key}= in {line:?}"))
 }
 
-fn transfer_under_loss(v6: bool) {
-    let name = if v6 { "lossy_64mib_v6" } else { "lossy_64mib_v4" };
-    if !can_run(name) {
+/// The certificates of `scripts/tls-test-certs.sh` (a test CA and a server certificate
+/// for `localhost`), made once per test binary.
+fn tls_certs() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = common::scratch("netfaults_certs");
+        let script = common::root().join("scripts/tls-test-certs.sh");
+        let out = Command::new("sh").arg(&script).arg(&dir).output().expect("run tls-test-certs.sh");
+        assert!(out.status.success(), "tls-test-certs.sh: {}", String::from_utf8_lossy(&out.stderr));
+        dir
+    })
+    .clone()
+}
+
+fn transfer_under_loss(v6: bool, tls: bool) {
+    let name = match (v6, tls) {
+        (false, false) => "lossy_64mib_v4",
+        (true, false) => "lossy_64mib_v6",
+        (false, true) => "lossy_64mib_tls_v4",
+        (true, true) => "lossy_64mib_tls_v6",
+    };
+    if !can_run(name) || (tls && !common::have_tool("openssl")) {
         return;
     }
     let bytes = 64 * MIB;
     let mut lab = NetLab::new(5);
-    let (listen_ep, dial_ep) = if v6 {
-        (format!("tcp6://[fd99::1]:{PORT}"), format!("tcp6://[fd99::1]:{PORT}"))
+    let host = if v6 { "[fd99::1]" } else { "10.99.0.1" };
+    let (listen_ep, dial_ep) = if tls {
+        // The server's certificate names localhost: the client checks that name.
+        let c = tls_certs();
+        let scheme = if v6 { "tls6" } else { "tls4" };
+        (
+            format!(
+                "{scheme}://{host}:{PORT}?cert={}&key={}",
+                c.join("server.pem").display(),
+                c.join("server.key").display()
+            ),
+            format!("{scheme}://{host}:{PORT}?ca={}&servername=localhost", c.join("ca.pem").display()),
+        )
     } else {
-        (format!("tcp4://10.99.0.1:{PORT}"), format!("tcp4://10.99.0.1:{PORT}"))
+        let scheme = if v6 { "tcp6" } else { "tcp4" };
+        (format!("{scheme}://{host}:{PORT}"), format!("{scheme}://{host}:{PORT}"))
     };
     let a = lab.a.clone();
     let b = lab.b.clone();
@@ -329,12 +361,24 @@ fn transfer_under_loss(v6: bool) {
 
 #[test]
 fn lossy_path_moves_64_mib_intact_over_ipv4() {
-    transfer_under_loss(false);
+    transfer_under_loss(false, false);
 }
 
 #[test]
 fn lossy_path_moves_64_mib_intact_over_ipv6() {
-    transfer_under_loss(true);
+    transfer_under_loss(true, false);
+}
+
+/// Issue 13: 64 MiB through TLS 1.3 over the same lossy path, checksummed at both ends
+/// (the sender's shutdown sends close_notify; the receiver reads to it).
+#[test]
+fn lossy_path_moves_64_mib_intact_through_tls_over_ipv4() {
+    transfer_under_loss(false, true);
+}
+
+#[test]
+fn lossy_path_moves_64_mib_intact_through_tls_over_ipv6() {
+    transfer_under_loss(true, true);
 }
 
 #[test]
