@@ -208,9 +208,7 @@ impl Poller {
     /// Asks every current wait to return, or the next one if none is in progress.
     pub fn wake(&self) {
         self.woken.fetch_add(1, Ordering::SeqCst);
-        let one: u64 = 1;
-        // SAFETY: writing 8 bytes to our eventfd; EAGAIN (counter full) still leaves it readable.
-        unsafe { libc::write(self.wake_fd, &one as *const u64 as *const libc::c_void, 8) };
+        crate::sys::eventfd_signal(self.wake_fd); // async-signal-safe: one write(2)
     }
 
     /// Marks the poller closed; done by the handle table before it wakes the waits.
@@ -225,13 +223,9 @@ impl Poller {
     /// Empties the eventfd, then re-arms it if a wake came in meanwhile that no wait has
     /// answered, so a wake is never lost.
     fn drain_wake(&self) {
-        let mut buf: u64 = 0;
-        // SAFETY: reading 8 bytes from our non-blocking eventfd.
-        unsafe { libc::read(self.wake_fd, &mut buf as *mut u64 as *mut libc::c_void, 8) };
+        crate::sys::eventfd_drain(self.wake_fd);
         if self.woken.load(Ordering::SeqCst) != self.answered.load(Ordering::SeqCst) {
-            let one: u64 = 1;
-            // SAFETY: as in wake().
-            unsafe { libc::write(self.wake_fd, &one as *const u64 as *const libc::c_void, 8) };
+            crate::sys::eventfd_signal(self.wake_fd);
         }
     }
 
