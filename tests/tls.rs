@@ -93,6 +93,17 @@ fn c_tls_hostile_calls_on_configs_and_sockets() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn c_tls_poller_in_only_never_stalls() {
+    if !common::have_tool("openssl") {
+        return;
+    }
+    let dir = common::scratch(&format!("tls_poller_{}", std::process::id()));
+    let certs = certs(&dir);
+    run("tls_poller", &dir, &[certs.display().to_string()], &[]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A peer process killed when dropped.
 struct Peer(Child);
 
