@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 mod foreign; // foreign descriptors (contract §14): oxs_poller_add_fd and friends
+mod tls_wants; // TLS sessions that need the direction not asked for (contract §12)
 use foreign::Foreign;
 
 const WAKE_DATA: u64 = u64::MAX;
@@ -48,6 +49,9 @@ struct Registrations {
     foreign: HashMap<RawFd, Foreign>,
     /// The events asked for, by descriptor (for TLS sockets' ready list).
     asked: HashMap<RawFd, i32>,
+    /// TLS sockets, by slot: their session's `wants` and the epoll bits in force, which
+    /// add the direction a handshake or pending bytes need (src/poller/tls_wants.rs).
+    tls: HashMap<u32, tls_wants::TlsReg>,
 }
 
 pub struct Poller {
@@ -177,6 +181,9 @@ impl Poller {
         if let Some(flag) = crate::tls::ready_flag(sock) {
             self.tls_ready(sock.fd(), flag);
         }
+        if let Some(wants) = crate::tls::wants_cell(sock) {
+            self.tls_wants(sock.fd(), wants);
+        }
         if sock.closing() {
             // Closed while this add was in flight, after the close left its pollers.
             self.forget(sock.fd());
@@ -190,6 +197,7 @@ impl Poller {
         let slot =
             *regs.by_fd.get(&sock.fd()).ok_or_else(|| Error::invalid("the socket is not in this poller"))?;
         let generation = regs.slots[slot as usize].0;
+        let ev = self.with_tls_extra(&mut regs, slot, events, ev);
         self.ctl(libc::EPOLL_CTL_MOD, sock.fd(), ev, (generation as u64) << 32 | slot as u64)?;
         regs.slots[slot as usize].1 = token;
         regs.asked.insert(sock.fd(), events);
@@ -300,7 +308,7 @@ impl Poller {
     fn translate(&self, batch: &[libc::epoll_event], out: &mut [oxs_event]) -> (usize, bool) {
         let mut stored = 0;
         let mut wake_seen = false;
-        let regs = self.regs();
+        let mut regs = self.regs();
         for ev in batch {
             let data = ev.u64;
             if data == WAKE_DATA {
@@ -310,7 +318,14 @@ impl Poller {
             let (slot, generation) = ((data & 0xffff_ffff) as usize, (data >> 32) as u32);
             match regs.slots.get(slot) {
                 Some(&(g, token)) if g == generation => {
-                    out[stored] = oxs_event { token, events: to_oxs_events(ev.events), reserved: 0 };
+                    let mut events = to_oxs_events(ev.events);
+                    if !regs.tls.is_empty() {
+                        events = self.tls_events(&mut regs, slot as u32, events);
+                        if events == 0 {
+                            continue; // only the session's own direction, no longer needed
+                        }
+                    }
+                    out[stored] = oxs_event { token, events, reserved: 0 };
                     stored += 1;
                 }
                 _ => {} // removed after the kernel reported it
@@ -331,6 +346,7 @@ impl Watcher for Poller {
         let mut regs = self.regs();
         let Some(slot) = regs.by_fd.remove(&fd) else { return false };
         regs.asked.remove(&fd);
+        regs.tls.remove(&slot);
         self.tls_ready.lock().unwrap_or_else(|e| e.into_inner()).remove(&fd);
         let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
         // A new generation, so that events already reported for it are dropped.
@@ -342,6 +358,12 @@ impl Watcher for Poller {
     /// A TLS read left plaintext in its session: report the socket until it is read.
     fn tls_ready(&self, fd: RawFd, flag: Arc<AtomicBool>) {
         self.tls_ready.lock().unwrap_or_else(|e| e.into_inner()).insert(fd, flag);
+    }
+
+    /// A TLS session's needs changed: watch the direction it needs too, or stop.
+    fn tls_wants(&self, fd: RawFd, wants: Arc<std::sync::atomic::AtomicI32>) {
+        let mut regs = self.regs();
+        self.tls_wants_changed(&mut regs, fd, wants);
     }
 }
 

@@ -26,6 +26,9 @@ pub(crate) trait Watcher: Send + Sync {
     /// A TLS read left plaintext decrypted in the socket's session (contract §12): report
     /// the socket readable while `flag` says it is still there.
     fn tls_ready(&self, _fd: RawFd, _flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {}
+    /// A TLS session needs another direction than the one asked for, or no longer does
+    /// (contract §12, Waiting): watch what `wants` says too (`tls::session::poll_extra`).
+    fn tls_wants(&self, _fd: RawFd, _wants: std::sync::Arc<std::sync::atomic::AtomicI32>) {}
 }
 
 /// A Unix socket file that this socket created and removes on close (contract §8).

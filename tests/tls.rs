@@ -93,6 +93,17 @@ fn c_tls_hostile_calls_on_configs_and_sockets() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn c_tls_poller_in_only_never_stalls() {
+    if !common::have_tool("openssl") {
+        return;
+    }
+    let dir = common::scratch(&format!("tls_poller_{}", std::process::id()));
+    let certs = certs(&dir);
+    run("tls_poller", &dir, &[certs.display().to_string()], &[]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A peer process killed when dropped.
 struct Peer(Child);
 
@@ -189,6 +200,95 @@ fn c_tls_peers_openssl_and_cpython() {
             ("OXS_REV_PORT", rev_port.to_string()),
             ("OXS_TLS12_PORT", tls12_port.to_string()),
             ("OXS_PY_PORT", py_port.to_string()),
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// CPython ssl servers, TLS 1.3 and TLS 1.2 only, answering each connection with
+/// "<session_reused> <version>" (tests/c/tls_resume.c).
+const PY_RESUME_SERVER: &str = r#"
+import socket, ssl, sys, threading
+cert, key, p13, p12 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+def serve_port(port, version):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.minimum_version = ctx.maximum_version = version
+    srv = socket.create_server(("127.0.0.1", port))
+    while True:
+        c, _ = srv.accept()
+        try:
+            c.settimeout(10)
+            with ctx.wrap_socket(c, server_side=True) as t:
+                t.sendall(b"%d %s\n" % (int(t.session_reused), t.version().encode()))
+                while t.recv(1024):
+                    pass
+                t.unwrap()
+        except Exception:
+            pass
+for port, v in ((p13, ssl.TLSVersion.TLSv1_3), (p12, ssl.TLSVersion.TLSv1_2)):
+    threading.Thread(target=serve_port, args=(port, v), daemon=True).start()
+threading.Event().wait()
+"#;
+
+/// A CPython ssl client: per version, two connections to oxsock server config 1 (the
+/// second with the first's session), then one to server config 2 with that session;
+/// `has_ticket` says the server issued a ticket (for TLS 1.2, RFC 5077).
+const PY_RESUME_CLIENT: &str = r#"
+import socket, ssl, sys
+p1, p2, ca = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+for v in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.minimum_version = ctx.maximum_version = v
+    def one(port, session=None):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as t:
+                t.sendall(b"ping\n")
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = t.recv(64)
+                    if not chunk:
+                        break
+                    data += chunk
+                return t.version(), t.session_reused, t.session
+    ver, r1, s = one(p1)
+    _, r2, _ = one(p1, s)
+    _, r3, _ = one(p2, s)
+    print("%s first=%s second=%s other=%s ticket=%s" % (ver, r1, r2, r3, s.has_ticket), flush=True)
+"#;
+
+#[test]
+fn c_tls_resume_sessions_and_tickets() {
+    if !common::have_tool("openssl") || !common::have_tool("python3") {
+        return;
+    }
+    let dir = common::scratch(&format!("tls_resume_{}", std::process::id()));
+    let certs = certs(&dir);
+    let (p13, p12) = (common::free_port(), common::free_port());
+    let _py = Peer(
+        Command::new("python3")
+            .arg("-c")
+            .arg(PY_RESUME_SERVER)
+            .arg(certs.join("server.pem"))
+            .arg(certs.join("server.key"))
+            .arg(p13.to_string())
+            .arg(p12.to_string())
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start the CPython ssl servers"),
+    );
+    wait_port(p13);
+    wait_port(p12);
+    let client = dir.join("resume_client.py");
+    std::fs::write(&client, PY_RESUME_CLIENT).expect("write the CPython client");
+    run(
+        "tls_resume",
+        &dir,
+        &[certs.display().to_string()],
+        &[
+            ("OXS_PY13_PORT", p13.to_string()),
+            ("OXS_PY12_PORT", p12.to_string()),
+            ("OXS_RESUME_CLIENT", client.display().to_string()),
         ],
     );
     let _ = std::fs::remove_dir_all(&dir);

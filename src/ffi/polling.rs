@@ -69,7 +69,11 @@ pub extern "C" fn oxs_poller_open(out: *mut oxs_poller) -> oxs_status {
 
 /// Adds socket `s` to poller `p`, for `events` (`OXS_POLL_IN` and/or `OXS_POLL_OUT`;
 /// `OXS_POLL_ERR` and `OXS_POLL_HUP` are always reported). `token` comes back with its
-/// events: any 64-bit value.
+/// events: any 64-bit value. A TLS socket (§12) is reported `OXS_POLL_IN` while decrypted
+/// plaintext waits; while its handshake or encrypted bytes it keeps need the direction
+/// not asked for (`OXS_OPT_TLS_WANTS`), the poller watches that direction too and, when
+/// it is ready, reports the events asked for, so that the caller's next read or write
+/// drives the session: a loop that asks only for `OXS_POLL_IN` never stalls.
 ///
 /// Errors: `OXS_ERR_BAD_HANDLE` (either handle, or one where the other kind belongs),
 /// `OXS_ERR_INVALID_ARGUMENT` (other event bits; the socket is already in the poller).
@@ -107,7 +111,8 @@ pub extern "C" fn oxs_poller_remove(p: oxs_poller, s: oxs_socket) -> oxs_status 
 }
 
 /// Waits for events: stores up to `cap` of them in `events` and their number in `*n` (0
-/// on timeout or wake). Level-triggered: a socket stays reported while it is ready.
+/// on timeout or wake). Level-triggered: a socket stays reported while it is ready (a
+/// TLS socket: see `oxs_poller_add`).
 /// `timeout_ms`: -1 forever, 0 return at once. Several threads may wait on one poller; a
 /// ready socket may then be reported to more than one of them.
 ///

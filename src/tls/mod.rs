@@ -194,6 +194,12 @@ pub(crate) fn poll_revents(s: &Socket, asked: i32, got: i32) -> i32 {
     out
 }
 
+/// A TLS socket's `wants`, for a poller it joins (the poller watches the direction the
+/// session needs too).
+pub(crate) fn wants_cell(s: &Socket) -> Option<Arc<std::sync::atomic::AtomicI32>> {
+    session(s).map(|t| t.wants_cell())
+}
+
 /// A TLS socket's "plaintext waits" flag, for a poller it joins while data waits.
 pub(crate) fn ready_flag(s: &Socket) -> Option<Arc<std::sync::atomic::AtomicBool>> {
     session(s).filter(|t| t.ready_in.load(Ordering::Acquire)).map(|t| t.ready_in.clone())

@@ -112,8 +112,11 @@ pub struct Session {
     /// Plaintext (or the end of the stream, or a failure) is waiting: a read would not
     /// need the kernel. For `oxs_poll` and the poller's ready list.
     pub(crate) ready_in: Arc<AtomicBool>,
-    /// `OXS_OPT_TLS_WANTS`.
-    wants: AtomicI32,
+    /// `OXS_OPT_TLS_WANTS`, and `WANTS_HANDSHAKE`; shared with the pollers the socket
+    /// is in, which watch the direction it needs too (contract §12, Waiting).
+    wants: Arc<AtomicI32>,
+    /// The last `poll_extra` told to the pollers (-1: never), under the state lock.
+    told: AtomicI32,
 }
 
 /// What a step needs before it can go on.
@@ -153,9 +156,10 @@ impl Session {
             }),
             ready_in: Arc::new(AtomicBool::new(false)),
             // A server waits for the ClientHello, a client is about to send its own.
-            wants: AtomicI32::new(
+            wants: Arc::new(AtomicI32::new(
                 WANTS_HANDSHAKE | if side == OXS_TLS_SERVER { OXS_POLL_IN } else { OXS_POLL_OUT },
-            ),
+            )),
+            told: AtomicI32::new(-1),
         }
     }
 
@@ -194,13 +198,25 @@ impl Session {
         self.wants.load(Ordering::Relaxed)
     }
 
-    /// Records what the session waits for, after each step (under the lock).
-    fn note(&self, st: &mut State) {
+    /// The session's `wants`, for a poller it joins (see `tell_pollers`).
+    pub(crate) fn wants_cell(&self) -> Arc<AtomicI32> {
+        self.wants.clone()
+    }
+
+    /// Records what the session waits for, after each step (under the lock). True when
+    /// the direction the pollers must watch besides the caller's changed.
+    fn note(&self, st: &mut State) -> bool {
+        let w = self.wants_now(st);
+        self.wants.store(w, Ordering::Relaxed);
+        let extra = poll_extra(w);
+        self.told.swap(extra, Ordering::Relaxed) != extra
+    }
+
+    fn wants_now(&self, st: &mut State) -> i32 {
         let mut w = 0;
         if st.failed.is_some() {
             self.ready_in.store(true, Ordering::Release);
-            self.wants.store(0, Ordering::Relaxed);
-            return;
+            return 0;
         }
         let hs = st.conn.is_handshaking();
         if st.conn.wants_write() {
@@ -212,9 +228,9 @@ impl Session {
         if hs {
             w |= WANTS_HANDSHAKE;
         }
-        self.wants.store(w, Ordering::Relaxed);
         let ready = !hs && !matches!(st.conn.reader().fill_buf(), Err(ref e) if would_block(e));
         self.ready_in.store(ready, Ordering::Release);
+        w
     }
 
     fn failed(st: &State) -> Result<()> {
@@ -315,14 +331,24 @@ impl Session {
             let (need, hs_deadline) = {
                 let mut st = self.lock();
                 let r = step(&mut st);
-                self.note(&mut st);
+                let tell = self.note(&mut st);
                 match r {
                     Step::Done(r) => {
                         drop(st);
+                        if tell {
+                            self.tell_pollers(sock);
+                        }
                         self.feed_pollers(sock);
                         return r;
                     }
-                    Step::Wait(need) => (need, if st.conn.is_handshaking() { st.deadline } else { None }),
+                    Step::Wait(need) => {
+                        let hs_deadline = if st.conn.is_handshaking() { st.deadline } else { None };
+                        drop(st);
+                        if tell {
+                            self.tell_pollers(sock);
+                        }
+                        (need, hs_deadline)
+                    }
                 }
             };
             if dontwait || sock.nonblocking() {
@@ -336,11 +362,25 @@ impl Session {
                 if e.status == OXS_ERR_TIMED_OUT && hs_deadline.is_some_and(|d| Instant::now() >= d) {
                     let mut st = self.lock();
                     let e = self.handshake_timed_out(&mut st, sock);
-                    self.note(&mut st);
+                    let tell = self.note(&mut st);
+                    drop(st);
+                    if tell {
+                        self.tell_pollers(sock);
+                    }
                     return Err(e);
                 }
                 return partial(e);
             }
+        }
+    }
+
+    /// The direction the session needs besides the caller's changed: the socket's
+    /// pollers watch it too (each reads `wants` afresh, so the last one told is right).
+    fn tell_pollers(&self, sock: &Socket) {
+        let pollers: Vec<_> =
+            sock.extras.lock().pollers.iter().filter_map(std::sync::Weak::upgrade).collect();
+        for p in pollers {
+            p.tls_wants(sock.fd(), self.wants.clone());
         }
     }
 
@@ -594,3 +634,13 @@ impl Session {
 
 /// A bit of `wants` beyond the poll bits: the handshake is not done.
 pub(crate) const WANTS_HANDSHAKE: i32 = 0x100;
+
+/// The poll bits a poller watches besides the caller's, for a session's `wants`: during
+/// the handshake what it waits for, after it OUT while encrypted bytes wait.
+pub(crate) fn poll_extra(w: i32) -> i32 {
+    if w & WANTS_HANDSHAKE != 0 {
+        w & (OXS_POLL_IN | OXS_POLL_OUT)
+    } else {
+        w & OXS_POLL_OUT
+    }
+}
