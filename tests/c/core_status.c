@@ -17,6 +17,7 @@ static const oxs_status all_codes[] = {
     OXS_ERR_ADDRESS_IN_USE, OXS_ERR_ADDRESS_NOT_AVAILABLE, OXS_ERR_PERMISSION_DENIED,
     OXS_ERR_HOST_UNREACHABLE, OXS_ERR_NETWORK_UNREACHABLE, OXS_ERR_UNSUPPORTED,
     OXS_ERR_BUFFER_TOO_SMALL, OXS_ERR_MESSAGE_TOO_LONG, OXS_ERR_TOO_MANY_OPEN, OXS_ERR_BUSY,
+    OXS_ERR_TLS, OXS_ERR_CERTIFICATE,
     OXS_ERR_OS, OXS_ERR_PANIC,
 };
 
@@ -60,7 +61,7 @@ static void status_values(void)
 static void strerror_rules(void)
 {
     size_t i, j;
-    const oxs_status unknown[] = {1, 2, -25, -98, -101, INT32_MIN, INT32_MAX};
+    const oxs_status unknown[] = {1, 2, -27, -98, -101, INT32_MIN, INT32_MAX};
     const char *ok = oxs_strerror(OXS_OK);
     CHECK("§2 strerror(OK) is never NULL", ok != NULL);
     CHECK("§2 strerror(OK) is not \"unknown status\"", ok && strcmp(ok, "unknown status") != 0);
