@@ -15,7 +15,8 @@ import os
 import warnings
 from operator import index as _index
 from time import monotonic as _monotonic
-from ctypes import addressof, c_char, c_int32, c_int64, c_size_t, c_uint64
+from ctypes import addressof, byref as _byref, c_char, c_int32, c_int64, c_size_t, c_uint64
+from ctypes import c_void_p
 from enum import IntEnum
 from typing import Any, Dict, Optional, Tuple, Union
 
@@ -23,6 +24,9 @@ from . import _errors
 from ._compat import Address, Buffer, SocketCompat, to_oxs_addr
 from ._errors import Status, error
 from ._lib import ADDR_STRLEN, OxsAddr, lib
+from . import _fast
+from ._fast import BA_FAST as _BA_FAST, INT_ARG_MAX as _INT_ARG_MAX
+from ._fast import OB_START as _OB_START, at as _at, local as _local, raw as _raw, take as _take
 
 __all__ = [
     "Socket",
@@ -136,6 +140,19 @@ _tls_handshake = lib.oxs_tls_handshake
 _tls_info = lib.oxs_tls_info
 _dial_tls = lib.oxs_dial_tls
 _listen_tls = lib.oxs_listen_tls
+# The same functions without a prototype, for the hot paths (see _fast).
+_r_send = _raw("oxs_send")
+_r_recv = _raw("oxs_recv")
+_r_write_all = _raw("oxs_write_all")
+_r_accept = _raw("oxs_accept")
+_r_close = _raw("oxs_close")
+_r_dial = _raw("oxs_dial")
+#: The handle argument of a closed Socket (the library answers BAD_HANDLE).
+_NO_HANDLE = c_uint64(0)
+_memoryview = memoryview
+#: bytearray when _fast can read a bytearray's address, else a type no buffer has.
+_BA: Any = bytearray if _BA_FAST else type("_NoFastPath", (), {})
+_id = id
 _BUFFER_TOO_SMALL = int(Status.BUFFER_TOO_SMALL)
 _UNSUPPORTED = int(Status.UNSUPPORTED)
 _NOT_CONNECTED = int(Status.NOT_CONNECTED)
@@ -357,9 +374,11 @@ class Socket(SocketCompat, MessagesMixin):
     threads at once; blocking calls release the GIL.
     """
 
-    __slots__ = ("_h", "_pollers", "_domain", "_uninterruptible", "__weakref__")
+    __slots__ = ("_h", "_hc", "_pollers", "_domain", "_uninterruptible", "__weakref__")
 
     _h: int
+    #: _h as a c_uint64 (made once: the hot paths pass it without a prototype).
+    _hc: Any
     #: The Pollers this Socket was added to (a WeakSet), or None: closing the Socket
     #: forgets its token there, as the library forgets the socket.
     _pollers: Any
@@ -371,6 +390,7 @@ class Socket(SocketCompat, MessagesMixin):
 
     def __init__(self, domain: int, type: int, protocol: int = 0) -> None:
         self._h = 0
+        self._hc = _NO_HANDLE
         self._pollers = None
         self._io_refs = 0
         self._closing = False
@@ -385,11 +405,13 @@ class Socket(SocketCompat, MessagesMixin):
             raise error(rc)
         _make_interruptible(h.value)
         self._h = h.value
+        self._hc = h
 
     @classmethod
     def _wrap(cls, h: int) -> "Socket":
         s = cls.__new__(cls)
         s._h = h
+        s._hc = c_uint64(h)
         s._pollers = None
         s._io_refs = 0
         s._closing = False
@@ -434,10 +456,12 @@ class Socket(SocketCompat, MessagesMixin):
             return
         h = self._h
         if h:
+            hc = self._hc
             self._h = 0
+            self._hc = _NO_HANDLE
             if self._pollers:
                 self._forget(h)
-            rc = _close(h)
+            rc = _r_close(hc)
             if rc:
                 raise error(rc)
 
@@ -455,6 +479,7 @@ class Socket(SocketCompat, MessagesMixin):
         if rc:
             raise error(rc)
         self._h = 0
+        self._hc = _NO_HANDLE
         if self._pollers:
             self._forget(h)
         return fd.value
@@ -487,6 +512,7 @@ class Socket(SocketCompat, MessagesMixin):
             except Exception:
                 pass
             self._h = 0
+            self._hc = _NO_HANDLE
             try:
                 _close(h)
             except Exception:
@@ -580,14 +606,20 @@ class Socket(SocketCompat, MessagesMixin):
 
     def accept(self) -> Tuple["Socket", str]:
         """Accepts a connection: ``(Socket, peer address text)``."""
-        h = c_uint64()
+        try:
+            o = _local.free.pop()
+        except (AttributeError, IndexError):
+            o = _take()
         a = OxsAddr()
+        pa = _byref(a)
         while True:
-            rc = _accept(self._h, h, a)
+            rc = _r_accept(self._hc, o[3], pa)
             if rc == 0:
+                h = o[2].value
+                o[4].append(o)
                 if self._uninterruptible:
-                    _make_interruptible(h.value)
-                return self.__class__._wrap(h.value), _format(a)
+                    _make_interruptible(h)
+                return self.__class__._wrap(h), _format(a)
             if rc != _INTERRUPTED:
                 raise error(rc)
             _check_signals()
@@ -623,12 +655,15 @@ class Socket(SocketCompat, MessagesMixin):
         (0: the buffer's length). Returns the count."""
         c: Any
         p: Any
-        if type(buffer) is bytearray:
+        if type(buffer) is _BA:
             size = len(buffer)
-            c = _from_buffer(buffer) if size else None
-            p = addressof(c) if size else None
+            # c: the export that pins the data for the call; p reads its address.
+            c = _memoryview(buffer) if size else None
+            p = _at(_id(buffer) + _OB_START) if size else None
         else:
             c, p, size = _wbuf(buffer)
+            if p is not None:
+                p = c_void_p(p)
         if nbytes:
             if type(nbytes) is not int or nbytes < 0:
                 nbytes = _size(nbytes, "nbytes")
@@ -639,12 +674,18 @@ class Socket(SocketCompat, MessagesMixin):
             _size(nbytes, "nbytes")
         if flags.__class__ is not int or flags:
             flags = _flags(flags)
-        got = c_size_t()
-        h = self._h
+        try:
+            o = _local.free.pop()
+        except (AttributeError, IndexError):
+            o = _take()
+        hc = self._hc
+        ns: Any = size if size < _INT_ARG_MAX else c_size_t(size)
         while True:
-            rc = _recv(h, p, size, flags, got)
+            rc = _r_recv(hc, p, ns, flags, o[1])
             if rc == 0:
-                return got.value
+                k = o[0].value
+                o[4].append(o)
+                return k
             if rc != _INTERRUPTED:
                 raise error(rc)
             _check_signals()
@@ -682,20 +723,28 @@ class Socket(SocketCompat, MessagesMixin):
         if type(data) is bytes:
             p = data
             n = len(data)
-        elif type(data) is bytearray and data:
+        elif type(data) is bytearray and data and _BA_FAST:
             n = len(data)
-            keep = _from_buffer(data)
-            p = addressof(keep)
+            keep = _memoryview(data)
+            p = _at(_id(data) + _OB_START)
         else:
             keep, p, n = _rbuf(data)
+            if type(p) is int:
+                p = c_void_p(p)
         if flags.__class__ is not int or flags:
             flags = _flags(flags)
-        sent = c_size_t()
-        h = self._h
+        try:
+            o = _local.free.pop()
+        except (AttributeError, IndexError):
+            o = _take()
+        hc = self._hc
+        ns: Any = n if n < _INT_ARG_MAX else c_size_t(n)
         while True:
-            rc = _send(h, p, n, flags, sent)
+            rc = _r_send(hc, p, ns, flags, o[1])
             if rc == 0:
-                return sent.value
+                k = o[0].value
+                o[4].append(o)
+                return k
             if rc != _INTERRUPTED:
                 raise error(rc)
             _check_signals()
@@ -710,32 +759,39 @@ class Socket(SocketCompat, MessagesMixin):
         if type(data) is bytes:
             keep = p = data
             n = len(data)
-        elif type(data) is bytearray:  # the common buffer: no memoryview needed
+        elif type(data) is _BA:  # the common buffer
             n = len(data)
             if n == 0:
                 return
-            keep = _from_buffer(data)
-            p = addressof(keep)
+            keep = _memoryview(data)  # pins the data for the call
+            p = _at(_id(data) + _OB_START)
         else:
             keep, p, n = _rbuf(data)
+            if type(p) is int:
+                p = c_void_p(p)
         if n == 0:
             return
-        sent = c_size_t()
-        h = self._h
+        try:
+            o = _local.free.pop()
+        except (AttributeError, IndexError):
+            o = _take()
+        hc = self._hc
         done = 0
         while True:
-            rc = _write_all(h, p, n - done, sent)
+            left = n - done
+            rc = _r_write_all(hc, p, left if left < _INT_ARG_MAX else c_size_t(left), o[1])
             if rc == 0:
+                o[4].append(o)
                 return
-            done += sent.value
+            k = o[0].value
+            done += k
             if rc != _INTERRUPTED:
                 e = error(rc)
                 e.nbytes = done  # type: ignore[attr-defined]
                 raise e
             _check_signals()
-            if type(p) is not int:
-                p = ctypes.cast(p, ctypes.c_void_p).value
-            p += sent.value
+            base = ctypes.cast(p, c_void_p).value if type(p) is bytes else p.value
+            p = c_void_p(base + k)
 
     def sendto(self, data: Buffer, address: Address) -> int:
         """Sends a datagram to ``address`` (``127.0.0.1:5000``, ``[::1]:5000``, a Unix
@@ -972,6 +1028,10 @@ class Socket(SocketCompat, MessagesMixin):
 # One-call constructors
 
 
+#: endpoint text -> (as given, with interruptible=1), for dial's hot path.
+_ep_cache: Dict[str, Tuple[bytes, bytes]] = {}
+
+
 def _with_interruptible(endpoint: bytes) -> bytes:
     """Adds ``interruptible=1`` to an endpoint's query unless the query names it."""
     base, sep, query = endpoint.partition(b"?")
@@ -1010,17 +1070,33 @@ def dial(endpoint: str, timeout: Optional[float] = None, tls: Any = None) -> Soc
     ``unix://@name``, ``unixgram://…``, ``unixpacket://…``), trying every resolved
     address (``oxs_dial``). ``timeout`` bounds the connecting, in seconds (None: no
     limit; 0 or negative raises ``ValueError``)."""
-    given = _text(endpoint, "endpoint")
-    ep = _with_interruptible(given)
-    ms = _timeout_ms(timeout)
+    t = _ep_cache.get(endpoint) if type(endpoint) is str else None
+    if t is None:
+        given = _text(endpoint, "endpoint")
+        ep = _with_interruptible(given)
+        if type(endpoint) is str:
+            if len(_ep_cache) >= _CACHE_MAX:
+                _ep_cache.clear()
+            _ep_cache[endpoint] = (given, ep)
+    else:
+        given, ep = t
+    ms = 0 if timeout is None else _timeout_ms(timeout)
     if ms > _INT32_MAX:
         ms = 0
-    h = c_uint64()
     c = None if tls is None else _config_handle(tls)
+    try:
+        o = _local.free.pop()
+    except (AttributeError, IndexError):
+        o = _take()
     while True:
-        rc = _dial(ep, ms, h) if c is None else _dial_tls(ep, c, ms, h)
+        if c is None:
+            rc = _r_dial(ep, ms, o[3])
+        else:
+            rc = _dial_tls(ep, c, ms, o[2])
         if rc == 0:
-            return Socket._wrap(h.value)
+            h = o[2].value
+            o[4].append(o)
+            return Socket._wrap(h)
         if rc != _INTERRUPTED:
             raise error(rc, None if ep is given else _unadd(given, ep))
         _check_signals()
