@@ -41,7 +41,7 @@ INT_ARG_MAX = 2**31
 
 def raw(name: str) -> Any:
     """A function object for ``name`` without a prototype (restype: C int)."""
-    return lib._FuncPtr((name, lib))  # type: ignore[attr-defined]
+    return lib._FuncPtr((name, lib))
 
 
 local = _local = threading.local()

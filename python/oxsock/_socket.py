@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import sys
 import warnings
 from operator import index as _index
 from time import monotonic as _monotonic
@@ -309,10 +310,37 @@ _parse_cache: Dict[str, OxsAddr] = {}
 _CACHE_MAX = 1024
 
 
+#: An IPv4/IPv6 address without its port (family + the bytes after the port) -> the
+#: text of its host part (``127.0.0.1``, ``[::1]``, ``[fe80::1%2]``): a peer's port
+#: differs for every accepted connection, its host seldom.
+_host_cache: Dict[bytes, str] = {}
+_INET_FAMILIES = (2, 10)  # AF_INET, AF_INET6 (Linux)
+_BYTEORDER = sys.byteorder
+
+
 def _format(a: OxsAddr) -> str:
-    """The text of an ``oxs_addr`` (cached by its bytes)."""
+    """The text of an ``oxs_addr`` (cached by its bytes; IPv4/IPv6 by host, the port
+    appended)."""
     n = a.len
-    key = bytes(a)[:n]
+    raw = bytes(a)
+    if (n == 16 or n == 28) and int.from_bytes(raw[:2], _BYTEORDER) in _INET_FAMILIES:
+        port = raw[2] << 8 | raw[3]  # sin_port / sin6_port, network order
+        hk = raw[:2] + raw[4:n]
+        host = _host_cache.get(hk)
+        if host is not None:
+            return f"{host}:{port}"
+        s = _format_slow(a, raw[:n])
+        tail = f":{port}"
+        if s.endswith(tail):
+            if len(_host_cache) >= _CACHE_MAX:
+                _host_cache.clear()
+            _host_cache[hk] = s[: -len(tail)]
+        return s
+    return _format_slow(a, raw[:n])
+
+
+def _format_slow(a: OxsAddr, key: bytes) -> str:
+    n = len(key)
     s = _fmt_cache.get(key)
     if s is not None:
         return s
@@ -656,7 +684,7 @@ class Socket(SocketCompat, MessagesMixin):
         c: Any
         p: Any
         if type(buffer) is _BA:
-            size = len(buffer)
+            size = len(buffer)  # type: ignore[arg-type]
             # c: the export that pins the data for the call; p reads its address.
             c = _memoryview(buffer) if size else None
             p = _at(_id(buffer) + _OB_START) if size else None
@@ -683,7 +711,7 @@ class Socket(SocketCompat, MessagesMixin):
         while True:
             rc = _r_recv(hc, p, ns, flags, o[1])
             if rc == 0:
-                k = o[0].value
+                k: int = o[0].value
                 o[4].append(o)
                 return k
             if rc != _INTERRUPTED:
@@ -742,7 +770,7 @@ class Socket(SocketCompat, MessagesMixin):
         while True:
             rc = _r_send(hc, p, ns, flags, o[1])
             if rc == 0:
-                k = o[0].value
+                k: int = o[0].value
                 o[4].append(o)
                 return k
             if rc != _INTERRUPTED:
@@ -760,7 +788,7 @@ class Socket(SocketCompat, MessagesMixin):
             keep = p = data
             n = len(data)
         elif type(data) is _BA:  # the common buffer
-            n = len(data)
+            n = len(data)  # type: ignore[arg-type]
             if n == 0:
                 return
             keep = _memoryview(data)  # pins the data for the call
@@ -783,15 +811,15 @@ class Socket(SocketCompat, MessagesMixin):
             if rc == 0:
                 o[4].append(o)
                 return
-            k = o[0].value
+            k: int = o[0].value
             done += k
             if rc != _INTERRUPTED:
                 e = error(rc)
                 e.nbytes = done  # type: ignore[attr-defined]
                 raise e
             _check_signals()
-            base = ctypes.cast(p, c_void_p).value if type(p) is bytes else p.value
-            p = c_void_p(base + k)
+            q: Any = ctypes.cast(p, c_void_p) if type(p) is bytes else p  # type: ignore[arg-type]
+            p = c_void_p(q.value + k)
 
     def sendto(self, data: Buffer, address: Address) -> int:
         """Sends a datagram to ``address`` (``127.0.0.1:5000``, ``[::1]:5000``, a Unix
