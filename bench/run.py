@@ -161,7 +161,7 @@ def build(verbose):
 
 def py_env():
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.path.join(ROOT, "python")
+    env["PYTHONPATH"] = os.environ.get("OXSOCK_BENCH_PYTHONPATH") or os.path.join(ROOT, "python")
     env["OXSOCK_LIBRARY"] = LIB
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
@@ -488,12 +488,18 @@ def instructions(ok, opts, scratch):
     server together: immune to the noise of a shared machine, so a 1% change shows."""
     if shutil.which("valgrind") is None:
         raise SystemExit("bench: --instructions needs valgrind")
-    cs = [c for c in ("posix", "oxs_c") if ok[c]]
+    cs = [c for c in ("posix", "oxs_c", "cpython", "oxs_py") if ok.get(c)]
+    if opts.contenders:
+        cs = [c for c in cs if c in opts.contenders.split(",")]
     print("User-space instructions per operation, client + server (valgrind --tool=callgrind;"
           " two run lengths, the difference divided by the difference in operations):")
-    print("| workload | POSIX C | oxsock C | oxsock - POSIX | per oxsock call |")
-    print("|---|---|---|---|---|")
-    for w in ["tcp_pingpong", "bulk", "setup", "setup_addr", "udp", "unix_pingpong"]:
+    print("| workload | POSIX C | oxsock C | oxsock - POSIX | per oxsock call "
+          "| CPython | oxsock Python | Python: oxsock / CPython |")
+    print("|---|---|---|---|---|---|---|---|")
+    ws = ["tcp_pingpong", "bulk", "setup", "setup_addr", "udp", "unix_pingpong"]
+    if opts.only:
+        ws = [w for w in ws if w in opts.only.split(",")]
+    for w in ws:
         per = {}
         for c in cs:
             counts = []
@@ -506,7 +512,7 @@ def instructions(ok, opts, scratch):
                     args.append(os.path.join(scratch, f"{c}.sock"))
                 cmd = pin(0) + ["valgrind", "--tool=callgrind", "-q",
                                 f"--callgrind-out-file={folder}/cg.%p"] + program(c) + args
-                r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+                r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=py_env())
                 if r.returncode != 0:
                     raise SystemExit(f"bench: {' '.join(cmd)} failed: {r.stderr[-800:]}")
                 counts.append((callgrind_total(folder), parse(r.stdout)[w + "_ops"]))
@@ -515,8 +521,11 @@ def instructions(ok, opts, scratch):
         a, b = per.get("posix"), per.get("oxs_c")
         d = None if a is None or b is None else b - a
         unit = " (per MiB)" if w == "bulk" else ""
+        pa, pb = per.get("cpython"), per.get("oxs_py")
+        pr = None if pa is None or pb is None else pb / pa
         print(f"| {w}{unit} | {fmt(a)} | {fmt(b)} | {fmt(d)} | "
-              f"{fmt(None if d is None else d / CALLS_PER_OP[w])} |")
+              f"{fmt(None if d is None else d / CALLS_PER_OP[w])} | {fmt(pa)} | {fmt(pb)} | "
+              f"{'-' if pr is None else f'{pr:.3f}'} |")
 
 
 def main():
@@ -532,6 +541,8 @@ def main():
     ap.add_argument("--scratch", help="folder for Unix socket files (default: a temporary one)")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--syscalls", action="store_true", help="count system calls per operation (strace)")
+    ap.add_argument("--contenders", default="",
+                    help="with --instructions: only these (posix,oxs_c,cpython,oxs_py)")
     ap.add_argument("--instructions", action="store_true",
                     help="count user-space instructions per operation (valgrind)")
     ap.add_argument("--nice", type=int, default=0,

@@ -12,10 +12,12 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import sys
 import warnings
 from operator import index as _index
 from time import monotonic as _monotonic
-from ctypes import addressof, c_char, c_int32, c_int64, c_size_t, c_uint64
+from ctypes import addressof, byref as _byref, c_char, c_int32, c_int64, c_size_t, c_uint64
+from ctypes import c_void_p
 from enum import IntEnum
 from typing import Any, Dict, Optional, Tuple, Union
 
@@ -23,6 +25,9 @@ from . import _errors
 from ._compat import Address, Buffer, SocketCompat, to_oxs_addr
 from ._errors import Status, error
 from ._lib import ADDR_STRLEN, OxsAddr, lib
+from . import _fast
+from ._fast import BA_FAST as _BA_FAST, INT_ARG_MAX as _INT_ARG_MAX
+from ._fast import OB_START as _OB_START, at as _at, local as _local, raw as _raw, take as _take
 
 __all__ = [
     "Socket",
@@ -136,6 +141,19 @@ _tls_handshake = lib.oxs_tls_handshake
 _tls_info = lib.oxs_tls_info
 _dial_tls = lib.oxs_dial_tls
 _listen_tls = lib.oxs_listen_tls
+# The same functions without a prototype, for the hot paths (see _fast).
+_r_send = _raw("oxs_send")
+_r_recv = _raw("oxs_recv")
+_r_write_all = _raw("oxs_write_all")
+_r_accept = _raw("oxs_accept")
+_r_close = _raw("oxs_close")
+_r_dial = _raw("oxs_dial")
+#: The handle argument of a closed Socket (the library answers BAD_HANDLE).
+_NO_HANDLE = c_uint64(0)
+_memoryview = memoryview
+#: bytearray when _fast can read a bytearray's address, else a type no buffer has.
+_BA: Any = bytearray if _BA_FAST else type("_NoFastPath", (), {})
+_id = id
 _BUFFER_TOO_SMALL = int(Status.BUFFER_TOO_SMALL)
 _UNSUPPORTED = int(Status.UNSUPPORTED)
 _NOT_CONNECTED = int(Status.NOT_CONNECTED)
@@ -292,10 +310,37 @@ _parse_cache: Dict[str, OxsAddr] = {}
 _CACHE_MAX = 1024
 
 
+#: An IPv4/IPv6 address without its port (family + the bytes after the port) -> the
+#: text of its host part (``127.0.0.1``, ``[::1]``, ``[fe80::1%2]``): a peer's port
+#: differs for every accepted connection, its host seldom.
+_host_cache: Dict[bytes, str] = {}
+_INET_FAMILIES = (2, 10)  # AF_INET, AF_INET6 (Linux)
+_BYTEORDER = sys.byteorder
+
+
 def _format(a: OxsAddr) -> str:
-    """The text of an ``oxs_addr`` (cached by its bytes)."""
+    """The text of an ``oxs_addr`` (cached by its bytes; IPv4/IPv6 by host, the port
+    appended)."""
     n = a.len
-    key = bytes(a)[:n]
+    raw = bytes(a)
+    if (n == 16 or n == 28) and int.from_bytes(raw[:2], _BYTEORDER) in _INET_FAMILIES:
+        port = raw[2] << 8 | raw[3]  # sin_port / sin6_port, network order
+        hk = raw[:2] + raw[4:n]
+        host = _host_cache.get(hk)
+        if host is not None:
+            return f"{host}:{port}"
+        s = _format_slow(a, raw[:n])
+        tail = f":{port}"
+        if s.endswith(tail):
+            if len(_host_cache) >= _CACHE_MAX:
+                _host_cache.clear()
+            _host_cache[hk] = s[: -len(tail)]
+        return s
+    return _format_slow(a, raw[:n])
+
+
+def _format_slow(a: OxsAddr, key: bytes) -> str:
+    n = len(key)
     s = _fmt_cache.get(key)
     if s is not None:
         return s
@@ -357,9 +402,11 @@ class Socket(SocketCompat, MessagesMixin):
     threads at once; blocking calls release the GIL.
     """
 
-    __slots__ = ("_h", "_pollers", "_domain", "_uninterruptible", "__weakref__")
+    __slots__ = ("_h", "_hc", "_pollers", "_domain", "_uninterruptible", "__weakref__")
 
     _h: int
+    #: _h as a c_uint64 (made once: the hot paths pass it without a prototype).
+    _hc: Any
     #: The Pollers this Socket was added to (a WeakSet), or None: closing the Socket
     #: forgets its token there, as the library forgets the socket.
     _pollers: Any
@@ -371,6 +418,7 @@ class Socket(SocketCompat, MessagesMixin):
 
     def __init__(self, domain: int, type: int, protocol: int = 0) -> None:
         self._h = 0
+        self._hc = _NO_HANDLE
         self._pollers = None
         self._io_refs = 0
         self._closing = False
@@ -385,11 +433,13 @@ class Socket(SocketCompat, MessagesMixin):
             raise error(rc)
         _make_interruptible(h.value)
         self._h = h.value
+        self._hc = h
 
     @classmethod
     def _wrap(cls, h: int) -> "Socket":
         s = cls.__new__(cls)
         s._h = h
+        s._hc = c_uint64(h)
         s._pollers = None
         s._io_refs = 0
         s._closing = False
@@ -434,10 +484,12 @@ class Socket(SocketCompat, MessagesMixin):
             return
         h = self._h
         if h:
+            hc = self._hc
             self._h = 0
+            self._hc = _NO_HANDLE
             if self._pollers:
                 self._forget(h)
-            rc = _close(h)
+            rc = _r_close(hc)
             if rc:
                 raise error(rc)
 
@@ -455,6 +507,7 @@ class Socket(SocketCompat, MessagesMixin):
         if rc:
             raise error(rc)
         self._h = 0
+        self._hc = _NO_HANDLE
         if self._pollers:
             self._forget(h)
         return fd.value
@@ -487,6 +540,7 @@ class Socket(SocketCompat, MessagesMixin):
             except Exception:
                 pass
             self._h = 0
+            self._hc = _NO_HANDLE
             try:
                 _close(h)
             except Exception:
@@ -580,14 +634,20 @@ class Socket(SocketCompat, MessagesMixin):
 
     def accept(self) -> Tuple["Socket", str]:
         """Accepts a connection: ``(Socket, peer address text)``."""
-        h = c_uint64()
+        try:
+            o = _local.free.pop()
+        except (AttributeError, IndexError):
+            o = _take()
         a = OxsAddr()
+        pa = _byref(a)
         while True:
-            rc = _accept(self._h, h, a)
+            rc = _r_accept(self._hc, o[3], pa)
             if rc == 0:
+                h = o[2].value
+                o[4].append(o)
                 if self._uninterruptible:
-                    _make_interruptible(h.value)
-                return self.__class__._wrap(h.value), _format(a)
+                    _make_interruptible(h)
+                return self.__class__._wrap(h), _format(a)
             if rc != _INTERRUPTED:
                 raise error(rc)
             _check_signals()
@@ -623,12 +683,15 @@ class Socket(SocketCompat, MessagesMixin):
         (0: the buffer's length). Returns the count."""
         c: Any
         p: Any
-        if type(buffer) is bytearray:
-            size = len(buffer)
-            c = _from_buffer(buffer) if size else None
-            p = addressof(c) if size else None
+        if type(buffer) is _BA:
+            size = len(buffer)  # type: ignore[arg-type]
+            # c: the export that pins the data for the call; p reads its address.
+            c = _memoryview(buffer) if size else None
+            p = _at(_id(buffer) + _OB_START) if size else None
         else:
             c, p, size = _wbuf(buffer)
+            if p is not None:
+                p = c_void_p(p)
         if nbytes:
             if type(nbytes) is not int or nbytes < 0:
                 nbytes = _size(nbytes, "nbytes")
@@ -639,12 +702,18 @@ class Socket(SocketCompat, MessagesMixin):
             _size(nbytes, "nbytes")
         if flags.__class__ is not int or flags:
             flags = _flags(flags)
-        got = c_size_t()
-        h = self._h
+        try:
+            o = _local.free.pop()
+        except (AttributeError, IndexError):
+            o = _take()
+        hc = self._hc
+        ns: Any = size if size < _INT_ARG_MAX else c_size_t(size)
         while True:
-            rc = _recv(h, p, size, flags, got)
+            rc = _r_recv(hc, p, ns, flags, o[1])
             if rc == 0:
-                return got.value
+                k: int = o[0].value
+                o[4].append(o)
+                return k
             if rc != _INTERRUPTED:
                 raise error(rc)
             _check_signals()
@@ -682,20 +751,28 @@ class Socket(SocketCompat, MessagesMixin):
         if type(data) is bytes:
             p = data
             n = len(data)
-        elif type(data) is bytearray and data:
+        elif type(data) is bytearray and data and _BA_FAST:
             n = len(data)
-            keep = _from_buffer(data)
-            p = addressof(keep)
+            keep = _memoryview(data)
+            p = _at(_id(data) + _OB_START)
         else:
             keep, p, n = _rbuf(data)
+            if type(p) is int:
+                p = c_void_p(p)
         if flags.__class__ is not int or flags:
             flags = _flags(flags)
-        sent = c_size_t()
-        h = self._h
+        try:
+            o = _local.free.pop()
+        except (AttributeError, IndexError):
+            o = _take()
+        hc = self._hc
+        ns: Any = n if n < _INT_ARG_MAX else c_size_t(n)
         while True:
-            rc = _send(h, p, n, flags, sent)
+            rc = _r_send(hc, p, ns, flags, o[1])
             if rc == 0:
-                return sent.value
+                k: int = o[0].value
+                o[4].append(o)
+                return k
             if rc != _INTERRUPTED:
                 raise error(rc)
             _check_signals()
@@ -710,32 +787,39 @@ class Socket(SocketCompat, MessagesMixin):
         if type(data) is bytes:
             keep = p = data
             n = len(data)
-        elif type(data) is bytearray:  # the common buffer: no memoryview needed
-            n = len(data)
+        elif type(data) is _BA:  # the common buffer
+            n = len(data)  # type: ignore[arg-type]
             if n == 0:
                 return
-            keep = _from_buffer(data)
-            p = addressof(keep)
+            keep = _memoryview(data)  # pins the data for the call
+            p = _at(_id(data) + _OB_START)
         else:
             keep, p, n = _rbuf(data)
+            if type(p) is int:
+                p = c_void_p(p)
         if n == 0:
             return
-        sent = c_size_t()
-        h = self._h
+        try:
+            o = _local.free.pop()
+        except (AttributeError, IndexError):
+            o = _take()
+        hc = self._hc
         done = 0
         while True:
-            rc = _write_all(h, p, n - done, sent)
+            left = n - done
+            rc = _r_write_all(hc, p, left if left < _INT_ARG_MAX else c_size_t(left), o[1])
             if rc == 0:
+                o[4].append(o)
                 return
-            done += sent.value
+            k: int = o[0].value
+            done += k
             if rc != _INTERRUPTED:
                 e = error(rc)
                 e.nbytes = done  # type: ignore[attr-defined]
                 raise e
             _check_signals()
-            if type(p) is not int:
-                p = ctypes.cast(p, ctypes.c_void_p).value
-            p += sent.value
+            q: Any = ctypes.cast(p, c_void_p) if type(p) is bytes else p  # type: ignore[arg-type]
+            p = c_void_p(q.value + k)
 
     def sendto(self, data: Buffer, address: Address) -> int:
         """Sends a datagram to ``address`` (``127.0.0.1:5000``, ``[::1]:5000``, a Unix
@@ -972,6 +1056,10 @@ class Socket(SocketCompat, MessagesMixin):
 # One-call constructors
 
 
+#: endpoint text -> (as given, with interruptible=1), for dial's hot path.
+_ep_cache: Dict[str, Tuple[bytes, bytes]] = {}
+
+
 def _with_interruptible(endpoint: bytes) -> bytes:
     """Adds ``interruptible=1`` to an endpoint's query unless the query names it."""
     base, sep, query = endpoint.partition(b"?")
@@ -1010,17 +1098,33 @@ def dial(endpoint: str, timeout: Optional[float] = None, tls: Any = None) -> Soc
     ``unix://@name``, ``unixgram://…``, ``unixpacket://…``), trying every resolved
     address (``oxs_dial``). ``timeout`` bounds the connecting, in seconds (None: no
     limit; 0 or negative raises ``ValueError``)."""
-    given = _text(endpoint, "endpoint")
-    ep = _with_interruptible(given)
-    ms = _timeout_ms(timeout)
+    t = _ep_cache.get(endpoint) if type(endpoint) is str else None
+    if t is None:
+        given = _text(endpoint, "endpoint")
+        ep = _with_interruptible(given)
+        if type(endpoint) is str:
+            if len(_ep_cache) >= _CACHE_MAX:
+                _ep_cache.clear()
+            _ep_cache[endpoint] = (given, ep)
+    else:
+        given, ep = t
+    ms = 0 if timeout is None else _timeout_ms(timeout)
     if ms > _INT32_MAX:
         ms = 0
-    h = c_uint64()
     c = None if tls is None else _config_handle(tls)
+    try:
+        o = _local.free.pop()
+    except (AttributeError, IndexError):
+        o = _take()
     while True:
-        rc = _dial(ep, ms, h) if c is None else _dial_tls(ep, c, ms, h)
+        if c is None:
+            rc = _r_dial(ep, ms, o[3])
+        else:
+            rc = _dial_tls(ep, c, ms, o[2])
         if rc == 0:
-            return Socket._wrap(h.value)
+            h = o[2].value
+            o[4].append(o)
+            return Socket._wrap(h)
         if rc != _INTERRUPTED:
             raise error(rc, None if ep is given else _unadd(given, ep))
         _check_signals()

@@ -19,18 +19,34 @@ def address_of(buf) -> int:
     return ctypes.addressof(ctypes.c_char.from_buffer(buf))
 
 
+def _plain(v):
+    """An argument as the library receives it: a pointer or size as an int (the hot
+    paths pass ``c_void_p``/``c_size_t`` objects or ints), ``bytes`` itself."""
+    if isinstance(v, (ctypes.c_void_p, ctypes.c_size_t)):
+        return v.value
+    return v
+
+
 class Recorder:
-    """Wraps a library function of ``oxsock._socket``, recording the buffer argument."""
+    """Wraps a library function of ``oxsock._socket``, recording the buffer argument
+    (read when the call is made, as ctypes reads it). The hot paths call the
+    prototype-free ``_r_*`` functions (``oxsock._fast``): ``_send`` records both."""
 
     def __init__(self, test: unittest.TestCase, name: str) -> None:
-        self.real = getattr(impl, name)
         self.seen = []
-        setattr(impl, name, self)
-        test.addCleanup(setattr, impl, name, self.real)
+        for n in (name, "_r" + name):
+            real = getattr(impl, n, None)
+            if real is None:
+                continue
+            setattr(impl, n, self.wrap(real))
+            test.addCleanup(setattr, impl, n, real)
 
-    def __call__(self, h, p, n, *rest):
-        self.seen.append((p, n))
-        return self.real(h, p, n, *rest)
+    def wrap(self, real):
+        def call(h, p, n, *rest):
+            self.seen.append((_plain(p), _plain(n)))
+            return real(h, p, n, *rest)
+
+        return call
 
 
 class Buffers(unittest.TestCase):
