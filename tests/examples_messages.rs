@@ -88,6 +88,20 @@ impl Server {
         }
     }
 
+    /// Waits (up to 2 s) until the server's main thread sleeps in the kernel, then 50 ms.
+    fn wait_sleeping(&self) {
+        let stat = format!("/proc/{}/stat", self.child.id());
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(2) {
+            let text = std::fs::read_to_string(&stat).unwrap_or_default();
+            if text.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('S')) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
     fn signal(&self, sig: i32) {
         // SAFETY: kill(2) on our own child's pid.
         unsafe { libc::kill(self.child.id() as i32, sig) };
@@ -95,6 +109,11 @@ impl Server {
 
     /// SIGTERM, then the exit status (bounded); the printed lines.
     fn stop(mut self) -> Vec<String> {
+        // A Python server checks for signals just before each blocking call: a signal
+        // that lands between that check and the call goes unseen until the call returns.
+        // So signal it once it sleeps in the kernel (bounded), as a person at a terminal
+        // would see an idle server.
+        self.wait_sleeping();
         self.signal(libc::SIGTERM);
         let start = Instant::now();
         loop {
