@@ -58,17 +58,23 @@ pub extern "C" fn oxs_addr_format(
         let buf = unsafe { super::bytes_mut(buf as *mut c_void, cap, "buf") }?;
         // SAFETY: a is NULL or a caller's readable oxs_addr.
         let text = unsafe { input(a, "a") }?.format()?;
-        *len = text.len();
-        if text.len() >= buf.len() {
-            return Err(Error::new(
-                OXS_ERR_BUFFER_TOO_SMALL,
-                format!("{} bytes are needed, the buffer has {}", text.len() + 1, buf.len()),
-            ));
-        }
-        buf[..text.len()].copy_from_slice(text.as_bytes());
-        buf[text.len()] = 0;
-        Ok(())
+        write_text(&text, buf, len)
     })
+}
+
+/// Writes `text` and its NUL under `oxs_addr_format`'s buffer rules: `*len` is the
+/// text's length whether it fits or not (`OXS_ERR_BUFFER_TOO_SMALL`).
+pub(crate) fn write_text(text: &str, buf: &mut [u8], len: &mut usize) -> Result<()> {
+    *len = text.len();
+    if text.len() >= buf.len() {
+        return Err(Error::new(
+            OXS_ERR_BUFFER_TOO_SMALL,
+            format!("{} bytes are needed, the buffer has {}", text.len() + 1, buf.len()),
+        ));
+    }
+    buf[..text.len()].copy_from_slice(text.as_bytes());
+    buf[text.len()] = 0;
+    Ok(())
 }
 
 /// The address's `OXS_DOMAIN_*`, or 0 if `a` is NULL or not a valid address. Thread-safe.

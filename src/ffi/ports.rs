@@ -1,28 +1,15 @@
 //! For code being ported (contract §14): host text without the port, v4-mapped
 //! addresses turned back into IPv4, and `getaddrinfo(host, service)`.
 
+use super::address::write_text;
 use super::{call, input};
 use crate::addr::oxs_addr;
 use crate::consts::*;
-use crate::error::{Arg, Error, Result};
+use crate::error::{Arg, Error};
 use crate::hostaddr;
 use crate::resolve;
 use crate::status::*;
 use std::ffi::{c_char, c_void};
-
-/// Writes `text` and its NUL under `oxs_addr_format`'s buffer rules (§5).
-fn write_text(text: &str, buf: &mut [u8], len: &mut usize) -> Result<()> {
-    *len = text.len();
-    if text.len() >= buf.len() {
-        return Err(Error::new(
-            OXS_ERR_BUFFER_TOO_SMALL,
-            format!("{} bytes are needed, the buffer has {}", text.len() + 1, buf.len()),
-        ));
-    }
-    buf[..text.len()].copy_from_slice(text.as_bytes());
-    buf[text.len()] = 0;
-    Ok(())
-}
 
 /// Writes the address's host as `inet_ntop` would, without the port and without
 /// brackets: `127.0.0.1`, `::1`, `::ffff:127.0.0.1`, `fe80::1%eth0` (the scope by
